@@ -1,0 +1,110 @@
+"""What every policy sees and returns, and the plumbing they share.
+
+A policy ranks solutions for a batch of platform-seekers (a ``Request``) using only what
+the platform has observed: chats, their neighbours in feature space, outcomes, counts.
+Only a policy with ``reads_truth = True`` (the `ideal` oracle) is handed the truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from platform_sim.platform import Platform
+
+
+@dataclass(frozen=True)
+class Request:
+    """The step's platform-seekers: all arrays have q rows."""
+
+    step: int
+    users: np.ndarray  # (q,) int64
+    region: np.ndarray  # (q,) int64
+    domain: np.ndarray  # (q,) int64
+    feature: np.ndarray  # (q,) int64 the chat's feature cluster
+    vectors: np.ndarray  # (q, dim) float32 chat embeddings
+    neighbor_sim: np.ndarray  # (q, k) float32 cosine similarity of past chats
+    neighbor_ids: np.ndarray  # (q, k) int64 chat ids, -1 padded
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+
+class Oracle(Protocol):
+    """The truth, for the `ideal` policy only: each user's truly best solutions."""
+
+    def ranked(self, users: np.ndarray, domain: np.ndarray, top: int) -> np.ndarray: ...
+
+
+class Policy(Protocol):
+    """A platform policy: ``recommend`` returns (q, m) solution ids, best first, -1 padded."""
+
+    name: ClassVar[str]
+    available: ClassVar[bool]  # False: there is no platform to ask (the control world)
+    reads_truth: ClassVar[bool]
+
+    def recommend(
+        self, platform: Platform, req: Request, m: int, rng: np.random.Generator
+    ) -> np.ndarray: ...
+
+
+def top_per_row(
+    rows: np.ndarray, ids: np.ndarray, scores: np.ndarray, q: int, m: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Top ``m`` ids per row from (row, id, score) triplets; ties broken at random.
+
+    Duplicate (row, id) pairs must already be aggregated. Returns (q, m) int64, -1 padded.
+    """
+    out = np.full((q, m), -1, dtype=np.int64)
+    if len(rows) == 0:
+        return out
+    order = np.lexsort((rng.random(len(rows)), -scores, rows))
+    rows, ids = rows[order], ids[order]
+    starts = np.searchsorted(rows, rows, side="left")
+    rank = np.arange(len(rows)) - starts
+    keep = rank < m
+    out[rows[keep], rank[keep]] = ids[keep]
+    return out
+
+
+def aggregate(rows: np.ndarray, ids: np.ndarray, values: np.ndarray, n_ids: int):
+    """Sum ``values`` over duplicate (row, id) pairs; returns unique rows, ids, sums."""
+    key = rows.astype(np.int64) * n_ids + ids
+    uniq, inverse = np.unique(key, return_inverse=True)
+    sums = np.bincount(inverse, weights=values, minlength=len(uniq))
+    return uniq // n_ids, uniq % n_ids, sums
+
+
+def fill_missing(ranked: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Fill -1 slots of each row with that row's fallback ids not already present."""
+    out = ranked.copy()
+    for i in np.flatnonzero((out < 0).any(axis=1)):
+        have = set(out[i][out[i] >= 0].tolist())
+        extra = [s for s in fallback[i].tolist() if s >= 0 and s not in have]
+        free = np.flatnonzero(out[i] < 0)
+        n = min(len(free), len(extra))
+        out[i, free[:n]] = extra[:n]
+    return out
+
+
+def most_successful(
+    platform: Platform, domain: np.ndarray, m: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Per request row, the domain's ``m`` solutions with the most recorded successes.
+
+    Candidates are the solutions the platform has seen tried, plus the catalog's (so a
+    platform with no history still answers). Returns (q, m) int64.
+    """
+    sols, counts = platform.solutions, platform.counts
+    out = np.full((len(domain), m), -1, dtype=np.int64)
+    for d in np.unique(domain):
+        cand = sols.in_domain(int(d))
+        cand = cand[(cand < sols.n_catalog) | (counts.tries[cand] > 0)]
+        succ = counts.successes[cand]
+        rows = np.flatnonzero(domain == d)
+        order = np.lexsort((rng.random(len(cand)), -succ))[:m]
+        out[rows, : len(order)] = cand[order]
+    return out

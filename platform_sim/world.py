@@ -1,0 +1,253 @@
+"""World: the Mesa model of the tale. People, their chats, the platform, and the collapse.
+
+Read ``World.step`` as the story, in the numbered phases of DESIGN.md section 2. Every
+phase is batched over the users who have a problem: one embedding call and one index
+search per step. Each phase draws from its own named random stream, in amounts that do
+not depend on the policy, so worlds that differ only in policy share their people and
+their problems (common random numbers).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from agents.behaviour import (
+    CHANNELS,
+    FRIEND,
+    INVENT,
+    PLATFORM,
+    REPERTOIRE,
+    TRADITION,
+    Temperament,
+    choose_channels,
+    learn_from_outcome,
+)
+from agents.chat import write_chats
+from agents.content import load_chats, load_people
+from agents.population import sample_population
+from agents.problems import N_DRAWS, draw_problems
+from agents.social import social_graph
+from agents.user import UserAgent
+from platform_sim.catalog import load_catalog
+from platform_sim.config import WorldSpec, make_spec
+from platform_sim.efficacy import Efficacy
+from platform_sim.embedding import Embedder, make_embedder
+from platform_sim.measures import METRICS, Adoptions, Recorder
+from platform_sim.platform import Platform
+from platform_sim.policies import make_policy
+from platform_sim.rng import Streams
+from platform_sim.solutions import Solutions
+
+
+def _report(name: str, model: World) -> float:
+    return model.measures[name]
+
+
+class _Oracle:
+    """The truth as the `ideal` policy sees it: each user's truly best solutions."""
+
+    def __init__(self, world: World):
+        self._world = world
+
+    def ranked(self, users: np.ndarray, domain: np.ndarray, top: int) -> np.ndarray:
+        w = self._world
+        return w.efficacy.ranked(w.population, w.solutions, users, domain, top)[0]
+
+
+class World(mesa.Model):
+    """One simulated world. ``World(seed=1, n_users=500, policy="none")`` or ``World(spec)``.
+
+    Keyword parameters are the fields of ``WorldSpec`` (see ``platform_sim.config``).
+    ``encoder`` may pass an already loaded Embedder (of ``spec.embedder``) to share it.
+    """
+
+    def __init__(
+        self, spec: WorldSpec | None = None, *, encoder: Embedder | None = None, **params: Any
+    ):
+        values = spec.model_dump() if spec is not None else {}
+        values.update(params)
+        self.spec = s = make_spec(values, source="World parameters")
+        super().__init__(seed=s.seed)
+        self.streams = Streams(s.seed)
+        self.people, self.chat_bank, self.catalog = load_people(), load_chats(), load_catalog()
+        domains = self.catalog.domains
+        self.marker_domains = [
+            np.array([domains.index(d) for d in m.domains], dtype=np.int64)
+            for m in self.people.markers
+        ]
+        self.population = pop = sample_population(
+            self.people, self.chat_bank, s.n_users, s.n_regions, len(domains),
+            s.initial_trust, s.initial_curiosity, self.streams["population"],
+        )  # fmt: skip
+        self.friends = social_graph(
+            pop.region, s.friends_k, s.rewire_p, s.cross_region_ties, self.streams["social"]
+        )
+        for i in range(s.n_users):
+            UserAgent(self, i, pop)
+
+        self.embedder = encoder or make_embedder(s.embedder, s.precision)
+        region_affinity = np.array([r.affinity for r in self.people.regions[: s.n_regions]])
+        self.solutions = Solutions(self.catalog, region_affinity, self.embedder.dim)
+        self.solutions.embedding[: self.solutions.n] = self.embedder.encode(
+            list(self.catalog.solution_text)
+        )
+        self._catalog_in_domain = [
+            np.flatnonzero(self.catalog.solution_domain == d) for d in range(len(domains))
+        ]
+        self.efficacy = Efficacy(
+            s.efficacy_bias, s.efficacy_universal, s.efficacy_regional,
+            s.efficacy_individual, s.efficacy_markers,
+        )  # fmt: skip
+        self.policy = make_policy(s.policy)
+        self.platform = Platform(
+            self.policy, self.solutions, self.embedder.dim, s.n_users, s.n_regions,
+            k=s.platform_k, options=s.platform_options, min_group=s.min_group,
+            n_features=s.n_features, rng=self.streams["platform"], oracle=_Oracle(self),
+        )  # fmt: skip
+        self.temperament = Temperament(
+            s.social_influence, s.invent_rate, s.trust_rate,
+            s.curiosity_erosion, s.curiosity_recovery, s.echo_rate,
+        )  # fmt: skip
+        self.recorder = Recorder(self)
+        self.events: list[pd.DataFrame] = []
+        self.measures = self.recorder.measure(None, None)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_report, name) for name in METRICS}
+        )
+        self.datacollector.collect(self)
+
+    def step(self) -> None:
+        s, pop, sols, step = self.spec, self.population, self.solutions, self.steps
+        streams, n_domains = self.streams, len(self.catalog.domains)
+
+        # 1. Some users face a problem and write a chat about it.
+        problems = draw_problems(
+            pop, self.marker_domains, n_domains, s.problem_rate,
+            streams["problems"].random((pop.n, N_DRAWS)),
+        )  # fmt: skip
+        users, domain = problems.users, problems.domain
+        m, region = len(users), pop.region[problems.users]
+        w = streams["writing"].random((m, 2))
+        echoes = (pop.echo[users] >= 0) & (w[:, 0] < 1 - pop.curiosity[users])
+        texts = write_chats(
+            self.chat_bank, self.people,
+            [self.catalog.domains[d] for d in domain.tolist()],
+            [[self.people.markers[k].id for k in ms] for ms in problems.markers],
+            pop.idiolect[users], region,
+            [sols.text[e] if on else None for e, on in zip(pop.echo[users].tolist(), echoes)],
+            streams["writing"],
+        )  # fmt: skip
+
+        # 2. Each chooses a channel: repertoire, tradition, invention, a friend, the platform.
+        channel, friend = choose_channels(
+            pop, self.friends, users, domain, self.policy.available, self.temperament,
+            streams["channels"].random((m, 3)),
+        )  # fmt: skip
+        tradition = self._tradition(users, domain, streams["tradition"].random(m))
+        noise = streams["invention"].normal(size=(m, sols.approach.shape[1] + 1))
+        twist = streams["invention"].random(m)
+        inv = channel == INVENT
+        own = pop.rep_solution[users, domain]
+        parents = np.where(own >= 0, own, tradition)[inv]
+        new_ids = sols.invent(parents, users[inv], pop.latent[users[inv]], step, noise[inv], twist[inv])
+
+        # 3. The platform embeds the step's chats (and new solutions) in one batch, places
+        #    them in its feature space, and answers the platform-seekers through its policy.
+        vectors = self.embedder.encode(texts + [sols.text[i] for i in new_ids.tolist()])
+        sols.embedding[new_ids] = vectors[m:]
+        seekers = channel == PLATFORM
+        chat_ids, feature, advice = self.platform.consult(
+            step, vectors[:m], users, region, domain, seekers
+        )
+
+        # 4. Users adopt a solution, draw an outcome from the truth, and learn from it.
+        f = np.maximum(friend, 0)
+        solution = tradition.copy()
+        machine = np.zeros(m, dtype=bool)
+        for ch, sol, mach in (
+            (REPERTOIRE, own, pop.rep_machine[users, domain]),
+            (FRIEND, pop.rep_solution[f, domain], pop.rep_machine[f, domain]),
+        ):
+            solution[channel == ch] = sol[channel == ch]
+            machine[channel == ch] = mach[channel == ch]
+        solution[inv] = new_ids
+        advised = np.full((m, s.platform_options), -1, dtype=np.int64)
+        if advice is not None:
+            advised[seekers] = advice.solutions
+            top = advice.solutions[:, 0]
+            answered = np.flatnonzero(seekers)[top >= 0]
+            solution[answered] = top[top >= 0]
+            machine[answered] = True
+        p_success = self.efficacy.probability(pop, sols, users, solution)
+        outcome = (streams["outcomes"].random(m) < p_success).astype(np.int64)
+        _, best_p = self.efficacy.ranked(pop, sols, users, domain, 1)
+        learn_from_outcome(
+            pop, users, domain, solution, machine, channel, outcome, self.temperament
+        )
+        absorbs = machine & (channel == PLATFORM) & (w[:, 1] < s.echo_rate)
+        pop.echo[users[absorbs]] = solution[absorbs]
+
+        # 5. The platform records outcomes and updates its three-level estimates.
+        self.platform.learn(chat_ids, users, region, feature, solution, outcome, machine, seekers)
+
+        # 6. Metrics are recorded.
+        adoptions = Adoptions(
+            step=step, users=users, region=region, domain=domain, channel=channel,
+            solution=solution, root=sols.root[solution], machine=machine, is_new=inv,
+            outcome=outcome, p_success=p_success, best_p=best_p,
+        )  # fmt: skip
+        self.measures = self.recorder.measure(adoptions, vectors[:m])
+        self.datacollector.collect(self)
+        self.events.append(
+            pd.DataFrame(
+                {
+                    "step": step, "user": users, "region": region, "domain": domain,
+                    "chat_id": chat_ids, "chat": texts, "feature": feature,
+                    "channel": pd.Categorical.from_codes(channel, CHANNELS),
+                    "friend": np.where(channel == FRIEND, friend, -1),
+                    "advice": list(advised), "reply": _replies(advice, seekers),
+                    "solution": solution, "root": sols.root[solution], "is_new": inv,
+                    "machine": machine, "outcome": outcome, "p_success": p_success,
+                    "best_p": best_p,
+                }
+            )  # fmt: skip
+        )
+
+    def _tradition(self, users: np.ndarray, domain: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """What one's culture offers: a catalog solution drawn by regional affinity."""
+        out = np.empty(len(users), dtype=np.int64)
+        region = self.population.region[users]
+        for d in np.unique(domain):
+            cand = self._catalog_in_domain[int(d)]
+            rows = np.flatnonzero(domain == d)
+            logits = 2.0 * self.solutions.regional[cand][:, region[rows]].T
+            p = np.exp(logits - logits.max(axis=1, keepdims=True))
+            cdf = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+            idx = np.minimum((cdf < u[rows, None]).sum(axis=1), len(cand) - 1)
+            out[rows] = cand[idx]
+        return out
+
+    def metrics_frame(self) -> pd.DataFrame:
+        """One row per step (t=0 included), one column per metric."""
+        df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        df.insert(0, "step", np.arange(len(df)))
+        return df
+
+    def events_frame(self) -> pd.DataFrame:
+        """Every chat: channel, advice, adoption, outcome."""
+        if not self.events:
+            return pd.DataFrame()
+        return pd.concat(self.events, ignore_index=True)
+
+
+def _replies(advice, seekers: np.ndarray) -> list[str]:
+    out = [""] * len(seekers)
+    if advice is not None:
+        for i, text in zip(np.flatnonzero(seekers).tolist(), advice.text, strict=True):
+            out[i] = text
+    return out
