@@ -13,6 +13,12 @@ from agents.chat import sample_idiolect
 from agents.content import ChatBank, People
 
 MAX_MARKERS = 6
+# How much people differ, per approach axis, in what suits them (sd of the latent vector
+# around the archetype): little in structure, expertise and tracking (what works there
+# works for most), much in connection, reflection, acceptance and novelty (coded to the
+# individual). Order: structure, connection, expertise, reflection, body, tracking,
+# acceptance, novelty.
+LATENT_SPREAD = np.array([0.15, 0.8, 0.2, 0.9, 0.45, 0.15, 0.7, 0.9])
 
 
 @dataclass
@@ -91,8 +97,7 @@ def sample_population(
     valid = markers >= 0
     aff_sum = (marker_aff[np.where(valid, markers, 0)] * valid[..., None]).sum(axis=1)
     marker_affinity = aff_sum / n_markers[:, None]
-    dims = arch_approach.shape[1]
-    latent = 0.7 * arch_approach[archetype] + rng.normal(0.0, 0.6, (n_users, dims))
+    latent = 0.7 * arch_approach[archetype] + rng.normal(0.0, 1.0, (n_users, len(LATENT_SPREAD))) * LATENT_SPREAD
     atypicality = np.linalg.norm(latent - latent.mean(axis=0), axis=1)
 
     curiosity = _beta_with_mean(mean_curiosity, 8.0, n_users, rng)
