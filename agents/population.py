@@ -37,7 +37,7 @@ class Population:
     idiolect: np.ndarray  # (n, 4) int64: the user's fixed writing habits
     rep_solution: np.ndarray  # (n, D) int64: the solution the user relies on per domain, -1 none
     rep_score: np.ndarray  # (n, D) float64: the user's running success estimate of it
-    rep_machine: np.ndarray  # (n, D) bool: whether it came (directly or via friends) from the platform
+    rep_machine: np.ndarray  # (n, D) bool: it came from the platform (directly or via friends)
     echo: np.ndarray  # int64: solution the user last absorbed from the platform's replies, -1
     tries: np.ndarray  # int64: problems brought so far
     successes: np.ndarray  # int64
@@ -86,7 +86,11 @@ def sample_population(
         chosen: list[int] = []
         for j in range(MAX_MARKERS):
             pool = own if u_from_arch[i, j] < 0.8 else None
-            m = pool[int(u_pick[i, j] * len(pool))] if pool is not None else int(u_pick[i, j] * n_mark)
+            m = (
+                pool[int(u_pick[i, j] * len(pool))]
+                if pool is not None
+                else int(u_pick[i, j] * n_mark)
+            )
             if m not in chosen:
                 chosen.append(int(m))
             if len(chosen) == n_markers[i]:
@@ -97,7 +101,10 @@ def sample_population(
     valid = markers >= 0
     aff_sum = (marker_aff[np.where(valid, markers, 0)] * valid[..., None]).sum(axis=1)
     marker_affinity = aff_sum / n_markers[:, None]
-    latent = 0.7 * arch_approach[archetype] + rng.normal(0.0, 1.0, (n_users, len(LATENT_SPREAD))) * LATENT_SPREAD
+    latent = (
+        0.7 * arch_approach[archetype]
+        + rng.normal(0.0, 1.0, (n_users, len(LATENT_SPREAD))) * LATENT_SPREAD
+    )
     atypicality = np.linalg.norm(latent - latent.mean(axis=0), axis=1)
 
     curiosity = _beta_with_mean(mean_curiosity, 8.0, n_users, rng)

@@ -40,7 +40,7 @@ def _fail(message: str, code: int = 2) -> None:
 def run(
     spec: Annotated[Path, typer.Argument(help="run spec (TOML), e.g. experiments/tale.toml")],
     set_: SetOption = None,
-    out: Annotated[Path | None, typer.Option(help="run directory (default: runs/NAME-TIME)")] = None,
+    out: Annotated[Path | None, typer.Option(help="run directory, default runs/NAME-TIME")] = None,
 ) -> None:
     """Run one world (and its control) and write its run directory."""
     from platform_sim.runner import RunError

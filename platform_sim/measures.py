@@ -90,7 +90,9 @@ class Recorder:
         solution = win["solution"].astype(np.int64)
         out.update(
             machine_share=M.machine_share(step.machine),
-            platform_share=float(np.mean(step.channel == PLATFORM)) if len(step.channel) else np.nan,
+            platform_share=float(np.mean(step.channel == PLATFORM))
+            if len(step.channel)
+            else np.nan,
             effective_solutions=M.effective_solutions(solution),
             vendi_score=M.vendi_score(sols.embedding[solution]) if len(solution) else np.nan,
             novelty_rate=M.novelty_rate(step.is_new),
@@ -103,7 +105,9 @@ class Recorder:
             chat_dispersion=M.chat_dispersion(chat_vectors) if len(chat_vectors) else np.nan,
             chat_vendi=M.vendi_score(chat_vectors) if len(chat_vectors) else np.nan,
             regret=M.regret(step.best_p, step.p_success) if len(step.users) else np.nan,
-            atypical_gap=M.atypical_gap(pop.atypicality[win["users"].astype(np.int64)], win["outcome"]),
+            atypical_gap=M.atypical_gap(
+                pop.atypicality[win["users"].astype(np.int64)], win["outcome"]
+            ),
             outcome_homogenization=M.outcome_homogenization(1.0 - self.last_outcomes),
             platform_insight=self._insight(),
         )
@@ -121,7 +125,9 @@ class Recorder:
         _, nn = space.search_users(space.profiles[active], 1, exclude=active)
         pairs = np.column_stack([active, nn[:, 0]])
         pairs = pairs[pairs[:, 1] >= 0]
-        sets = {u: set(pop.rep_solution[u][pop.rep_solution[u] >= 0].tolist()) for u in np.unique(pairs)}
+        sets = {
+            u: set(pop.rep_solution[u][pop.rep_solution[u] >= 0].tolist()) for u in np.unique(pairs)
+        }
         index = {u: i for i, u in enumerate(sets)}
         return M.jaccard_homogenization(
             list(sets.values()), np.vectorize(index.__getitem__, otypes=[np.int64])(pairs)

@@ -1,8 +1,10 @@
 """Run a spec and write its run directory, atomically.
 
 A run directory holds ``spec.toml`` (the resolved spec), ``metrics.parquet`` (one row per
-step, t=0 included), ``events.parquet`` (every chat: channel, advice, adoption, outcome)
-and ``manifest.json`` (seed, versions, embedder, timings, git commit). With a ``control``
+step, t=0 included), ``events.parquet`` (every chat: channel, advice, adoption, outcome),
+``population.parquet`` (one row per user), ``solutions.parquet`` (catalog and invented),
+``profiles.npz`` (users' profile vectors at the first, middle and last step) and
+``manifest.json`` (seed, versions, embedder, timings, git commit). With a ``control``
 policy, the same world under that policy is written to ``control/`` inside it.
 Everything is written to a temporary directory first and renamed into place at the end,
 so a crash never leaves a half-written run behind.
@@ -20,6 +22,8 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+
+import numpy as np
 
 from platform_sim.config import WorldSpec, dump_toml
 from platform_sim.embedding import Embedder, make_embedder
@@ -77,6 +81,14 @@ def write_run(world: World, directory: Path, wall_seconds: float) -> None:
     (directory / "spec.toml").write_text(dump_toml(spec.model_dump()), encoding="utf-8")
     world.metrics_frame().to_parquet(directory / "metrics.parquet", index=False)
     world.events_frame().to_parquet(directory / "events.parquet", index=False)
+    world.population_frame().to_parquet(directory / "population.parquet", index=False)
+    world.solutions_frame().to_parquet(directory / "solutions.parquet", index=False)
+    profiles = {}
+    for step, (users, vectors) in world.snapshots.items():
+        profiles[f"users_{step}"], profiles[f"vectors_{step}"] = users, vectors
+    np.savez_compressed(
+        directory / "profiles.npz", steps=np.array(sorted(world.snapshots)), **profiles
+    )
     manifest = {
         "name": spec.name,
         "seed": spec.seed,

@@ -72,7 +72,9 @@ class Solutions:
         ids = np.arange(self.n, self.n + m)
         self._reserve(self.n + m)
         a = self.approach[parents]
-        own = inventor_latent / np.maximum(np.linalg.norm(inventor_latent, axis=1, keepdims=True), 1e-9)
+        own = inventor_latent / np.maximum(
+            np.linalg.norm(inventor_latent, axis=1, keepdims=True), 1e-9
+        )
         new_a = a + 0.3 * own + 0.2 * noise[:, :-1]
         new_a /= np.maximum(np.linalg.norm(new_a, axis=1, keepdims=True), 1e-9)
         tradition = self.regional[parents] - a @ self.region_affinity.T

@@ -22,7 +22,6 @@ from agents.behaviour import (
     INVENT,
     PLATFORM,
     REPERTOIRE,
-    TRADITION,
     Temperament,
     choose_channels,
     learn_from_outcome,
@@ -115,6 +114,8 @@ class World(mesa.Model):
         )  # fmt: skip
         self.recorder = Recorder(self)
         self.events: list[pd.DataFrame] = []
+        self.snapshot_steps = sorted({1, max(1, s.steps // 2), s.steps})
+        self.snapshots: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.measures = self.recorder.measure(None, None)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_report, name) for name in METRICS}
@@ -134,12 +135,13 @@ class World(mesa.Model):
         m, region = len(users), pop.region[problems.users]
         w = streams["writing"].random((m, 2))
         echoes = (pop.echo[users] >= 0) & (w[:, 0] < 1 - pop.curiosity[users])
+        echo_ids = pop.echo[users].tolist()
         texts = write_chats(
             self.chat_bank, self.people,
             [self.catalog.domains[d] for d in domain.tolist()],
             [[self.people.markers[k].id for k in ms] for ms in problems.markers],
             pop.idiolect[users], region,
-            [sols.text[e] if on else None for e, on in zip(pop.echo[users].tolist(), echoes)],
+            [sols.text[e] if on else None for e, on in zip(echo_ids, echoes, strict=True)],
             streams["writing"],
         )  # fmt: skip
 
@@ -154,7 +156,9 @@ class World(mesa.Model):
         inv = channel == INVENT
         own = pop.rep_solution[users, domain]
         parents = np.where(own >= 0, own, tradition)[inv]
-        new_ids = sols.invent(parents, users[inv], pop.latent[users[inv]], step, noise[inv], twist[inv])
+        new_ids = sols.invent(
+            parents, users[inv], pop.latent[users[inv]], step, noise[inv], twist[inv]
+        )
 
         # 3. The platform embeds the step's chats (and new solutions) in one batch, places
         #    them in its feature space, and answers the platform-seekers through its policy.
@@ -203,16 +207,30 @@ class World(mesa.Model):
         )  # fmt: skip
         self.measures = self.recorder.measure(adoptions, vectors[:m])
         self.datacollector.collect(self)
+        if step in self.snapshot_steps:
+            space = self.platform.space
+            active = np.flatnonzero(space.n_chats_of_user > 0)
+            self.snapshots[step] = (active, space.profiles[active].copy())
         self.events.append(
             pd.DataFrame(
                 {
-                    "step": step, "user": users, "region": region, "domain": domain,
-                    "chat_id": chat_ids, "chat": texts, "feature": feature,
+                    "step": step,
+                    "user": users,
+                    "region": region,
+                    "domain": domain,
+                    "chat_id": chat_ids,
+                    "chat": texts,
+                    "feature": feature,
                     "channel": pd.Categorical.from_codes(channel, CHANNELS),
                     "friend": np.where(channel == FRIEND, friend, -1),
-                    "advice": list(advised), "reply": _replies(advice, seekers),
-                    "solution": solution, "root": sols.root[solution], "is_new": inv,
-                    "machine": machine, "outcome": outcome, "p_success": p_success,
+                    "advice": list(advised),
+                    "reply": _replies(advice, seekers),
+                    "solution": solution,
+                    "root": sols.root[solution],
+                    "is_new": inv,
+                    "machine": machine,
+                    "outcome": outcome,
+                    "p_success": p_success,
                     "best_p": best_p,
                 }
             )  # fmt: skip
@@ -237,6 +255,41 @@ class World(mesa.Model):
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         df.insert(0, "step", np.arange(len(df)))
         return df
+
+    def population_frame(self) -> pd.DataFrame:
+        """One row per user: who they are and how they ended up."""
+        pop, people = self.population, self.people
+        return pd.DataFrame(
+            {
+                "user": np.arange(pop.n),
+                "region": pop.region,
+                "region_name": [people.regions[r].name for r in pop.region.tolist()],
+                "archetype": pop.archetype,
+                "archetype_name": [people.archetypes[a].name for a in pop.archetype.tolist()],
+                "markers": [[people.markers[k].id for k in ms] for ms in pop.marker_lists()],
+                "atypicality": pop.atypicality,
+                "curiosity": pop.curiosity,
+                "trust": pop.trust,
+                "tries": pop.tries,
+                "successes": pop.successes,
+                "platform_uses": pop.platform_uses,
+                "inventions": pop.inventions,
+            }
+        )
+
+    def solutions_frame(self) -> pd.DataFrame:
+        """One row per solution (catalog and invented): text, domain, origin."""
+        sols, n = self.solutions, self.solutions.n
+        return pd.DataFrame(
+            {
+                "solution": np.arange(n),
+                "text": sols.text[:n],
+                "domain": sols.domain[:n],
+                "root": sols.root[:n],
+                "inventor": sols.inventor[:n],
+                "born": sols.born[:n],
+            }
+        )
 
     def events_frame(self) -> pd.DataFrame:
         """Every chat: channel, advice, adoption, outcome."""

@@ -51,7 +51,10 @@ def test_same_spec_twice_gives_byte_identical_metrics(tmp_path):
     a, b = ((o / "metrics.parquet").read_bytes() for o in outs)
     assert a == b
     other = tmp_path / "c"
-    assert runner.invoke(app, ["run", str(spec), "--out", str(other), "--set", "seed=6"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["run", str(spec), "--out", str(other), "--set", "seed=6"]).exit_code
+        == 0
+    )
     assert (other / "metrics.parquet").read_bytes() != a
 
 
@@ -67,7 +70,12 @@ def test_same_spec_twice_gives_byte_identical_metrics(tmp_path):
         (SMALL, ["precision=fp8"], "bf16"),
         (
             SMALL,
-            ["efficacy_universal=0", "efficacy_regional=0", "efficacy_individual=0", "efficacy_markers=0"],
+            [
+                "efficacy_universal=0",
+                "efficacy_regional=0",
+                "efficacy_individual=0",
+                "efficacy_markers=0",
+            ],
             "all zero",
         ),
         ("n_users = [\n", [], "not valid TOML"),

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from platform_sim.policies.base import Request, aggregate, fill_missing, most_successful, top_per_row
+from platform_sim.policies.base import (
+    Request,
+    aggregate,
+    fill_missing,
+    most_successful,
+    top_per_row,
+)
 
 
 def neighbour_successes(platform, req: Request):
