@@ -74,6 +74,21 @@ def choose_channels(
     return channel, friend
 
 
+def pick_option(advice: np.ndarray, u: np.ndarray, decay: float = 0.5) -> np.ndarray:
+    """Which of the offered options each seeker takes: the first most often.
+
+    Option i is taken with probability proportional to ``decay ** i`` among the offered
+    ones (position bias). Args: advice (q, m) ids, -1 padded; u (q,) uniforms.
+    Returns (q,) option index, -1 where nothing was offered.
+    """
+    offered = advice >= 0
+    weights = np.where(offered, decay ** np.arange(advice.shape[1]), 0.0)
+    total = weights.sum(axis=1)
+    cdf = np.cumsum(weights, axis=1) / np.maximum(total, 1e-12)[:, None]
+    pick = np.minimum((cdf < u[:, None]).sum(axis=1), advice.shape[1] - 1)
+    return np.where(total > 0, pick, -1)
+
+
 def learn_from_outcome(
     pop: Population,
     users: np.ndarray,
@@ -82,13 +97,15 @@ def learn_from_outcome(
     machine: np.ndarray,
     channel: np.ndarray,
     outcome: np.ndarray,
+    adapted: np.ndarray,
     t: Temperament,
 ) -> None:
     """Update repertoire, trust and curiosity after trying ``solution`` (in place).
 
     - repertoire: a success makes a solution the one relied on; retrying it moves its score.
     - trust moves toward the outcomes of platform advice.
-    - curiosity is eroded by each reliance on the platform and restored by own successes.
+    - curiosity is eroded by each reliance on the platform and restored by own successes
+      (inventions, traditions, and platform options the user ``adapted`` to themselves).
     """
     ok = outcome.astype(bool)
     same = pop.rep_solution[users, domain] == solution
@@ -101,8 +118,9 @@ def learn_from_outcome(
 
     asked = channel == PLATFORM
     pop.trust[users[asked]] += t.trust_rate * (outcome[asked] - pop.trust[users[asked]])
-    pop.curiosity[users[asked]] *= 1 - t.curiosity_erosion
-    own = ok & ~machine & ((channel == INVENT) | (channel == TRADITION))
+    relied = asked & ~adapted
+    pop.curiosity[users[relied]] *= 1 - t.curiosity_erosion
+    own = ok & ((~machine & ((channel == INVENT) | (channel == TRADITION))) | adapted)
     pop.curiosity[users[own]] += t.curiosity_recovery * (1 - pop.curiosity[users[own]])
 
     pop.tries[users] += 1

@@ -87,6 +87,12 @@ class WorldSpec(BaseModel):
         0, ge=0, description="k-anonymity: speak of groups only of at least this size (0: off)"
     )
     n_features: int = Field(64, ge=2, le=4096, description="feature clusters the platform sees")
+    diversity_lambda: float = Field(
+        0.5, ge=0, le=1, description="`diverse` policy: MMR weight of relevance vs novelty"
+    )
+    adapt_boost: float = Field(
+        0.4, ge=0, le=1, description="`curious` policy: extra chance a seeker adapts an option"
+    )
 
     # Measurement
     window: int = Field(10, ge=1, description="steps in the adoption window of diversity metrics")

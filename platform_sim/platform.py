@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from platform_sim.featurespace import Codebook, FeatureSpace
-from platform_sim.policies.base import Oracle, Policy, Request
+from platform_sim.policies.base import Oracle, Policy, Request, fill_missing, most_successful
 from platform_sim.solutions import Solutions
 
 
@@ -56,12 +56,13 @@ class Counts:
         self.region_successes = np.zeros((0, n_regions))
         self.group_tries = np.zeros((0, n_features))
         self.group_successes = np.zeros((0, n_features))
-        self.individual: dict[tuple[int, int], tuple[int, int]] = {}
+        self.users = np.zeros(0)  # distinct users who tried each solution
+        self.individual: dict[int, dict[int, list[int]]] = {}  # user -> solution -> [tries, wins]
 
     def reserve(self, n_solutions: int) -> None:
         for name in (
             "tries", "successes", "region_tries", "region_successes", "group_tries",
-            "group_successes",
+            "group_successes", "users",
         ):  # fmt: skip
             arr = getattr(self, name)
             if len(arr) < n_solutions:
@@ -77,8 +78,12 @@ class Counts:
         np.add.at(self.group_tries, (solution, feature), 1)
         np.add.at(self.group_successes, (solution, feature), outcome)
         for u, s, o in zip(users.tolist(), solution.tolist(), outcome.tolist(), strict=True):
-            t, k = self.individual.get((u, s), (0, 0))
-            self.individual[(u, s)] = (t + 1, k + o)
+            mine = self.individual.setdefault(u, {})
+            if s not in mine:
+                mine[s] = [0, 0]
+                self.users[s] += 1
+            mine[s][0] += 1
+            mine[s][1] += o
 
 
 @dataclass(frozen=True)
@@ -161,10 +166,22 @@ class Platform:
 
     def _answer(self, req: Request) -> Advice:
         ranked = self.policy.recommend(self, req, self.options, self.rng)
+        if self.min_group > 1:
+            ranked = self._backed_by_groups(ranked, req)
         n_same = self.seen.sum(axis=1)[req.feature]
         n_solved = self.solved.sum(axis=1)[req.feature]
         text = [self.reply(a, b, r) for a, b, r in zip(n_same, n_solved, ranked, strict=True)]
         return Advice(ranked, n_same, n_solved, text)
+
+    def _backed_by_groups(self, ranked: np.ndarray, req: Request) -> np.ndarray:
+        """k-anonymity: keep only solutions tried by at least ``min_group`` people."""
+        ok = (ranked >= 0) & (self.counts.users[np.maximum(ranked, 0)] >= self.min_group)
+        kept = np.full_like(ranked, -1)
+        for i, row in enumerate(ranked):
+            good = row[ok[i]]
+            kept[i, : len(good)] = good
+        fallback = most_successful(self, req.domain, ranked.shape[1], self.rng, self.min_group)
+        return fill_missing(kept, fallback)
 
     def reply(self, n_same: int, n_solved: int, ranked: np.ndarray) -> str:
         """The tale's voice. Under k-anonymity, groups smaller than ``min_group`` go unsaid."""

@@ -25,6 +25,7 @@ from agents.behaviour import (
     Temperament,
     choose_channels,
     learn_from_outcome,
+    pick_option,
 )
 from agents.chat import write_chats
 from agents.content import load_chats, load_people
@@ -102,7 +103,7 @@ class World(mesa.Model):
             s.efficacy_bias, s.efficacy_universal, s.efficacy_regional,
             s.efficacy_individual, s.efficacy_markers,
         )  # fmt: skip
-        self.policy = make_policy(s.policy)
+        self.policy = make_policy(s.policy, s)
         self.platform = Platform(
             self.policy, self.solutions, self.embedder.dim, s.n_users, s.n_regions,
             k=s.platform_k, options=s.platform_options, min_group=s.min_group,
@@ -181,17 +182,36 @@ class World(mesa.Model):
             machine[channel == ch] = mach[channel == ch]
         solution[inv] = new_ids
         advised = np.full((m, s.platform_options), -1, dtype=np.int64)
+        adapted = np.zeros(m, dtype=bool)
+        ua = streams["options"].random((m, 2))
         if advice is not None:
-            advised[seekers] = advice.solutions
-            top = advice.solutions[:, 0]
-            answered = np.flatnonzero(seekers)[top >= 0]
-            solution[answered] = top[top >= 0]
-            machine[answered] = True
+            q = np.flatnonzero(seekers)
+            advised[q] = advice.solutions
+            pick = pick_option(advice.solutions, ua[q, 0])
+            answered, chosen = q[pick >= 0], advice.solutions[pick >= 0, pick[pick >= 0]]
+            solution[answered], machine[answered] = chosen, True
+            if self.policy.asks_to_adapt:
+                chance = s.invent_rate * pop.curiosity[users[answered]] + s.adapt_boost
+                keep = ua[answered, 1] < chance
+                rows = answered[keep]
+                adapted[rows] = True
+                solution[rows] = sols.invent(
+                    chosen[keep],
+                    users[rows],
+                    pop.latent[users[rows]],
+                    step,
+                    noise[rows],
+                    twist[rows],
+                )
+                sols.embedding[solution[rows]] = self.embedder.encode(
+                    [sols.text[i] for i in solution[rows].tolist()]
+                )
+        is_new = inv | adapted
         p_success = self.efficacy.probability(pop, sols, users, solution)
         outcome = (streams["outcomes"].random(m) < p_success).astype(np.int64)
         _, best_p = self.efficacy.ranked(pop, sols, users, domain, 1)
         learn_from_outcome(
-            pop, users, domain, solution, machine, channel, outcome, self.temperament
+            pop, users, domain, solution, machine, channel, outcome, adapted, self.temperament
         )
         absorbs = machine & (channel == PLATFORM) & (w[:, 1] < s.echo_rate)
         pop.echo[users[absorbs]] = solution[absorbs]
@@ -202,7 +222,7 @@ class World(mesa.Model):
         # 6. Metrics are recorded.
         adoptions = Adoptions(
             step=step, users=users, region=region, domain=domain, channel=channel,
-            solution=solution, root=sols.root[solution], machine=machine, is_new=inv,
+            solution=solution, root=sols.root[solution], machine=machine, is_new=is_new,
             outcome=outcome, p_success=p_success, best_p=best_p,
         )  # fmt: skip
         self.measures = self.recorder.measure(adoptions, vectors[:m])
@@ -227,7 +247,7 @@ class World(mesa.Model):
                     "reply": _replies(advice, seekers),
                     "solution": solution,
                     "root": sols.root[solution],
-                    "is_new": inv,
+                    "is_new": is_new,
                     "machine": machine,
                     "outcome": outcome,
                     "p_success": p_success,

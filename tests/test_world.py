@@ -70,15 +70,17 @@ def test_events_log_every_chat_with_channel_and_outcome(neighbors_world):
     asked = ev[ev["channel"] == "platform"]
     assert asked["reply"].str.contains("Try:").all()
     assert asked["machine"].all()
-    # what the platform advised first is what the seeker adopted
-    assert (asked["advice"].map(lambda a: a[0]) == asked["solution"]).all()
+    # seekers adopt one of the options the platform offered
+    assert all(s in a for s, a in zip(asked["solution"], asked["advice"], strict=True))
 
 
 def test_ideal_policy_gives_each_seeker_their_truly_best_solution():
-    ev = _run(policy="ideal").events_frame()
+    ev = _run(policy="ideal", n_users=400, steps=10).events_frame()
     asked = ev[ev["channel"] == "platform"]
-    assert len(asked) > 0
-    np.testing.assert_allclose(asked["p_success"], asked["best_p"])
+    first = asked[asked["solution"] == asked["advice"].map(lambda a: a[0])]
+    assert len(first) > 0.4 * len(asked)  # position bias: the first option is taken most
+    np.testing.assert_allclose(first["p_success"], first["best_p"])
+    assert (asked["p_success"] <= asked["best_p"] + 1e-12).all()
     others = ev[ev["channel"] != "platform"]
     assert (others["p_success"] <= others["best_p"] + 1e-12).all()
 

@@ -44,7 +44,8 @@ class Policy(Protocol):
 
     name: ClassVar[str]
     available: ClassVar[bool]  # False: there is no platform to ask (the control world)
-    reads_truth: ClassVar[bool]
+    reads_truth: ClassVar[bool]  # True only for the oracle: it is handed the truth
+    asks_to_adapt: ClassVar[bool]  # True: seekers are nudged to adapt an option to themselves
 
     def recommend(
         self, platform: Platform, req: Request, m: int, rng: np.random.Generator
@@ -90,19 +91,30 @@ def fill_missing(ranked: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     return out
 
 
-def most_successful(
-    platform: Platform, domain: np.ndarray, m: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Per request row, the domain's ``m`` solutions with the most recorded successes.
+def known_solutions(platform: Platform, domain: int, min_users: int = 0) -> np.ndarray:
+    """Ids of a domain's solutions the platform may recommend.
 
-    Candidates are the solutions the platform has seen tried, plus the catalog's (so a
-    platform with no history still answers). Returns (q, m) int64.
+    Those it has seen tried plus the catalog's (so a platform with no history still
+    answers); under k-anonymity (``min_users`` > 1) only those tried by that many people.
     """
     sols, counts = platform.solutions, platform.counts
+    cand = sols.in_domain(domain)
+    if min_users > 1:
+        return cand[counts.users[cand] >= min_users]
+    return cand[(cand < sols.n_catalog) | (counts.tries[cand] > 0)]
+
+
+def most_successful(
+    platform: Platform, domain: np.ndarray, m: int, rng: np.random.Generator, min_users: int = 0
+) -> np.ndarray:
+    """Per request row, the domain's ``m`` known solutions with the most recorded successes.
+
+    Returns (q, m) int64, -1 padded.
+    """
+    counts = platform.counts
     out = np.full((len(domain), m), -1, dtype=np.int64)
     for d in np.unique(domain):
-        cand = sols.in_domain(int(d))
-        cand = cand[(cand < sols.n_catalog) | (counts.tries[cand] > 0)]
+        cand = known_solutions(platform, int(d), min_users)
         succ = counts.successes[cand]
         rows = np.flatnonzero(domain == d)
         order = np.lexsort((rng.random(len(cand)), -succ))[:m]

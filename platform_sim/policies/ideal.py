@@ -11,6 +11,7 @@ class Ideal:
     name = "ideal"
     available = True
     reads_truth = True
+    asks_to_adapt = False
 
     def recommend(self, platform, req: Request, m: int, rng: np.random.Generator) -> np.ndarray:
         return platform.oracle.ranked(req.users, req.domain, m)

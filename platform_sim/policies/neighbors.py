@@ -34,6 +34,7 @@ class Neighbors:
     name = "neighbors"
     available = True
     reads_truth = False
+    asks_to_adapt = False
 
     def recommend(self, platform, req: Request, m: int, rng: np.random.Generator) -> np.ndarray:
         rows, sols, score = neighbour_successes(platform, req)

@@ -11,6 +11,7 @@ class NoPlatform:
     name = "none"
     available = False
     reads_truth = False
+    asks_to_adapt = False
 
     def recommend(self, platform, req: Request, m: int, rng: np.random.Generator) -> np.ndarray:
         raise RuntimeError("the `none` policy has no platform to ask")

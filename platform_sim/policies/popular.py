@@ -11,6 +11,7 @@ class Popular:
     name = "popular"
     available = True
     reads_truth = False
+    asks_to_adapt = False
 
     def recommend(self, platform, req: Request, m: int, rng: np.random.Generator) -> np.ndarray:
         return most_successful(platform, req.domain, m, rng)
