@@ -64,7 +64,10 @@ class Efficacy:
                     @ a.T
                 )
                 k = min(top, len(cand))
-                order = np.argsort(-z, axis=1, kind="stable")[:, :k]
+                if k == 1:
+                    order = np.argmax(z, axis=1)[:, None]
+                else:
+                    order = np.argsort(-z, axis=1, kind="stable")[:, :k]
                 ids[r, :k] = cand[order]
                 best[r] = 1.0 / (1.0 + np.exp(-z[np.arange(len(r)), order[:, 0]]))
         return ids, best
