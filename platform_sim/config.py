@@ -96,6 +96,9 @@ class WorldSpec(BaseModel):
 
     # Measurement
     window: int = Field(10, ge=1, description="steps in the adoption window of diversity metrics")
+    snapshots: int = Field(
+        3, ge=1, le=1000, description="evenly spaced steps at which users' profiles are kept"
+    )
 
     @field_validator("policy", "control")
     @classmethod

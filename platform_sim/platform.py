@@ -159,28 +159,32 @@ class Platform:
             q = np.flatnonzero(seekers)
             sim, ids = self.space.search_chats(vectors[q], self.k)
             req = Request(step, users[q], region[q], domain[q], feature[q], vectors[q], sim, ids)
-            advice = self._answer(req)
+            advice = self.answer(req)
         chat_ids = self.space.add_chats(vectors, users, step, region, domain)
         self.space.update_profiles(users, vectors)
         return chat_ids, feature, advice
 
-    def _answer(self, req: Request) -> Advice:
-        ranked = self.policy.recommend(self, req, self.options, self.rng)
+    def answer(self, req: Request, rng: np.random.Generator | None = None) -> Advice:
+        """The policy's ranked options and the replies; ``rng`` defaults to the platform's."""
+        rng = self.rng if rng is None else rng
+        ranked = self.policy.recommend(self, req, self.options, rng)
         if self.min_group > 1:
-            ranked = self._backed_by_groups(ranked, req)
+            ranked = self._backed_by_groups(ranked, req, rng)
         n_same = self.seen.sum(axis=1)[req.feature]
         n_solved = self.solved.sum(axis=1)[req.feature]
         text = [self.reply(a, b, r) for a, b, r in zip(n_same, n_solved, ranked, strict=True)]
         return Advice(ranked, n_same, n_solved, text)
 
-    def _backed_by_groups(self, ranked: np.ndarray, req: Request) -> np.ndarray:
+    def _backed_by_groups(
+        self, ranked: np.ndarray, req: Request, rng: np.random.Generator
+    ) -> np.ndarray:
         """k-anonymity: keep only solutions tried by at least ``min_group`` people."""
         ok = (ranked >= 0) & (self.counts.users[np.maximum(ranked, 0)] >= self.min_group)
         kept = np.full_like(ranked, -1)
         for i, row in enumerate(ranked):
             good = row[ok[i]]
             kept[i, : len(good)] = good
-        fallback = most_successful(self, req.domain, ranked.shape[1], self.rng, self.min_group)
+        fallback = most_successful(self, req.domain, ranked.shape[1], rng, self.min_group)
         return fill_missing(kept, fallback)
 
     def reply(self, n_same: int, n_solved: int, ranked: np.ndarray) -> str:

@@ -111,7 +111,7 @@ def test_respects_k_anonymity(name):
     k = 4
     world = _world(name, min_group=k)
     req = _request(world)
-    advice = world.platform._answer(req)
+    advice = world.platform.answer(req)
     ids = advice.solutions[advice.solutions >= 0]
     assert (world.platform.counts.users[ids] >= k).all()
     small = advice.n_same < k
