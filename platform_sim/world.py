@@ -115,7 +115,9 @@ class World(mesa.Model):
         )  # fmt: skip
         self.recorder = Recorder(self)
         self.events: list[pd.DataFrame] = []
-        self.snapshot_steps = sorted(set(np.linspace(1, s.steps, s.snapshots).round().astype(int)))
+        self.snapshot_steps = sorted(
+            set(np.linspace(1, s.steps, s.snapshots).round().astype(int).tolist())
+        )
         self.snapshots: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.measures = self.recorder.measure(None, None)
         self.datacollector = mesa.DataCollector(
