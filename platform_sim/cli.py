@@ -38,16 +38,26 @@ def _fail(message: str, code: int = 2) -> None:
 
 @app.command()
 def run(
-    spec: Annotated[Path, typer.Argument(help="run spec (TOML), e.g. experiments/tale.toml")],
+    spec: Annotated[
+        Path | None, typer.Argument(help="run spec (TOML), e.g. experiments/tale.toml")
+    ] = None,
     set_: SetOption = None,
     out: Annotated[Path | None, typer.Option(help="run directory, default runs/NAME-TIME")] = None,
+    from_: Annotated[
+        Path | None,
+        typer.Option("--from", help="rerun a run directory exactly, from its spec.toml"),
+    ] = None,
+    report: Annotated[bool, typer.Option(help="write report.html into the run directory")] = True,
 ) -> None:
-    """Run one world (and its control) and write its run directory."""
+    """Run one world (and its control), write its run directory and its report."""
     from platform_sim.runner import RunError
     from platform_sim.runner import run as run_spec
 
+    if (spec is None) == (from_ is None):
+        _fail("give either a SPEC file or --from RUN_DIR (not both)")
+    source = spec if spec is not None else Path(from_) / "spec.toml"
     try:
-        world_spec = load_spec(spec, parse_overrides(set_ or []))
+        world_spec = load_spec(source, parse_overrides(set_ or []))
     except SpecError as e:
         _fail(str(e))
     out = out or Path("runs") / f"{world_spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -64,11 +74,36 @@ def run(
             label = f"{world.spec.policy} step {world.steps}"
             progress.update(task, advance=1, description=label, share=f"{share:.0%}")
 
+        def write_report(directory: Path) -> None:
+            from platform_sim.report import write_report as render
+
+            progress.update(task, description="writing the report (maps, feature graph)")
+            render(directory)
+
         try:
-            run_spec(world_spec, out, on_step=on_step)
+            run_spec(world_spec, out, on_step=on_step, after=write_report if report else None)
         except RunError as e:
             _fail(str(e))
     console.print(f"run written to [bold]{out}[/]")
+    if report:
+        console.print(f"report: [bold]{out / 'report.html'}[/]")
+
+
+@app.command()
+def report(
+    directory: Annotated[Path, typer.Argument(help="a run directory or a sweep directory")],
+    maps: Annotated[bool, typer.Option(help="include UMAP maps and the feature graph")] = True,
+) -> None:
+    """Write report.html (and figures/) for a run or a sweep."""
+    from platform_sim.report import write_report
+
+    if not directory.is_dir():
+        _fail(f"not a directory: {directory}")
+    if not ((directory / "metrics.parquet").is_file() or (directory / "results.parquet").is_file()):
+        _fail(f"{directory} holds neither metrics.parquet (a run) nor results.parquet (a sweep)")
+    with err.status("writing the report"):
+        path = write_report(directory, maps=maps)
+    console.print(f"report written to [bold]{path}[/]")
 
 
 def main() -> None:

@@ -25,7 +25,9 @@ SMALL = 'name = "small"\nn_users = 80\nsteps = 4\nembedder = "hashing"\nseed = 5
 def test_run_writes_a_complete_run_directory(tmp_path):
     spec = _spec(tmp_path, SMALL + 'control = "none"\n')
     out = tmp_path / "run"
-    res = runner.invoke(app, ["run", str(spec), "--out", str(out), "--set", "steps=3"])
+    res = runner.invoke(
+        app, ["run", str(spec), "--out", str(out), "--set", "steps=3", "--no-report"]
+    )
     assert res.exit_code == 0, res.output
     for d in (out, out / "control"):
         assert {"spec.toml", "metrics.parquet", "events.parquet", "manifest.json"} <= {
@@ -47,12 +49,16 @@ def test_same_spec_twice_gives_byte_identical_metrics(tmp_path):
     spec = _spec(tmp_path, SMALL)
     outs = [tmp_path / "a", tmp_path / "b"]
     for out in outs:
-        assert runner.invoke(app, ["run", str(spec), "--out", str(out)]).exit_code == 0
+        assert (
+            runner.invoke(app, ["run", str(spec), "--out", str(out), "--no-report"]).exit_code == 0
+        )
     a, b = ((o / "metrics.parquet").read_bytes() for o in outs)
     assert a == b
     other = tmp_path / "c"
     assert (
-        runner.invoke(app, ["run", str(spec), "--out", str(other), "--set", "seed=6"]).exit_code
+        runner.invoke(
+            app, ["run", str(spec), "--out", str(other), "--set", "seed=6", "--no-report"]
+        ).exit_code
         == 0
     )
     assert (other / "metrics.parquet").read_bytes() != a
@@ -93,6 +99,17 @@ def test_bad_specs_exit_nonzero_name_the_problem_and_write_nothing(tmp_path, tex
     assert expected in res.output
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["spec.toml"]
+
+
+def test_rerun_from_a_run_directory_gives_identical_metrics(tmp_path):
+    spec = _spec(tmp_path, SMALL)
+    first, again = tmp_path / "first", tmp_path / "again"
+    args = ["--set", "problem_rate=0.4", "--no-report"]
+    assert runner.invoke(app, ["run", str(spec), "--out", str(first), *args]).exit_code == 0
+    res = runner.invoke(app, ["run", "--from", str(first), "--out", str(again), "--no-report"])
+    assert res.exit_code == 0, res.output
+    assert (first / "metrics.parquet").read_bytes() == (again / "metrics.parquet").read_bytes()
+    assert tomllib.loads((again / "spec.toml").read_text())["problem_rate"] == 0.4
 
 
 def test_missing_spec_file_is_named(tmp_path):
