@@ -25,7 +25,7 @@ class SpecError(ValueError):
 class WorldSpec(BaseModel):
     """Everything that defines one simulated world (and, with ``control``, its twin)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     name: str = Field("world", description="label of the run, used in reports")
     seed: int = Field(0, ge=0, description="the one seed; every random stream derives from it")
@@ -122,6 +122,12 @@ class WorldSpec(BaseModel):
         return v
 
     @model_validator(mode="after")
+    def _control_differs(self) -> WorldSpec:
+        if self.control is not None and self.control == self.policy:
+            raise ValueError(f"control {self.control!r} is the same as policy: nothing to compare")
+        return self
+
+    @model_validator(mode="after")
     def _efficacy_mix(self) -> WorldSpec:
         weights = (
             self.efficacy_universal,
@@ -144,7 +150,8 @@ def _describe(err: ValidationError, source: str) -> str:
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = f"unknown key; valid keys: {', '.join(WorldSpec.model_fields)}"
-        lines.append(f"  {field}: {msg} (got {e.get('input')!r})")
+        got = f" (got {e.get('input')!r})" if e["loc"] else ""
+        lines.append(f"  {field}: {msg}{got}")
     return "\n".join(lines)
 
 
