@@ -32,7 +32,7 @@ def _main() -> None:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -61,6 +61,8 @@ def run(
     except SpecError as e:
         _fail(str(e))
     out = out or Path("runs") / f"{world_spec.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if out.exists():
+        _fail(f"output directory {out} already exists; choose another --out")
     n_worlds = 2 if world_spec.control else 1
     columns = (
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
