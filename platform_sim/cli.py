@@ -108,6 +108,28 @@ def report(
     console.print(f"report written to [bold]{path}[/]")
 
 
+def _register_sweep() -> None:
+    from platform_sim.sweep import sweep_command
+
+    app.command("sweep")(sweep_command)
+
+
+_register_sweep()
+
+
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="port to serve the demo on (127.0.0.1)")] = 7860,
+    share: Annotated[bool, typer.Option(help="also create a public share link")] = False,
+) -> None:
+    """Launch the demo app in the browser: simulate, map, feature graph, talk, compare."""
+    try:
+        from ui.app import ui_command
+    except ImportError as e:
+        _fail(f"the demo app cannot start: {e}")
+    ui_command(port=port, share=share)
+
+
 def main() -> None:
     app()
 

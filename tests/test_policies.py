@@ -136,3 +136,11 @@ def test_curious_policy_makes_seekers_adapt_options():
     asked = ev[ev["channel"] == "platform"]
     assert asked["is_new"].mean() > 0.3  # adapted variants are new solutions
     assert (world.solutions.root[asked["solution"]] >= 0).all()
+
+
+def test_policies_experiment_lists_every_registered_policy():
+    import tomllib
+    from pathlib import Path
+
+    spec = tomllib.loads((Path(__file__).parent.parent / "experiments/policies.toml").read_text())
+    assert sorted(spec["grid"]["policy"]) == sorted(POLICIES)
