@@ -1,0 +1,1 @@
+"""The Gradio demo of platform-sim (``platform-sim ui``); see ``ui.app``."""
