@@ -97,6 +97,7 @@ def run_task(task: Task) -> Outcome:
         with threadpool_limits(limits=1):
             world = simulate(spec, embedder)
         write_run(world, tmp, time.perf_counter() - sim_start)  # as runner.run: the simulation
+        world.close()
         try:
             os.replace(tmp, final)
         except OSError:

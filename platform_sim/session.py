@@ -253,6 +253,9 @@ class Session:
         """Stop any run and free the worlds and files (the session's temp directory)."""
         self.stop.set()
         with self.lock:
+            for world in (self.world, self.control):
+                if world is not None:
+                    world.close()
             self.world = self.control = None
             self.talks = []
             self._forget_run()
