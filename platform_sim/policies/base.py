@@ -120,3 +120,24 @@ def most_successful(
         order = np.lexsort((rng.random(len(cand)), -succ))[:m]
         out[rows, : len(order)] = cand[order]
     return out
+
+
+def rank_known(platform: Platform, req: Request, m: int, rng: np.random.Generator, score):
+    """Rank each seeker's known domain solutions by ``score(cand, rows)``.
+
+    ``score`` gets a domain's known solution ids (C,) and the request rows asking in that
+    domain (r,), and returns an (r, C) array; higher is better. Returns (q, m) int64.
+    """
+    rows_all, ids_all, scores_all = [], [], []
+    for d in np.unique(req.domain):
+        cand = known_solutions(platform, int(d))
+        rows = np.flatnonzero(req.domain == d)
+        rows_all.append(np.repeat(rows, len(cand)))
+        ids_all.append(np.tile(cand, len(rows)))
+        scores_all.append(np.asarray(score(cand, rows)).ravel())
+    if not rows_all:
+        return np.full((len(req), m), -1, dtype=np.int64)
+    return top_per_row(
+        np.concatenate(rows_all), np.concatenate(ids_all), np.concatenate(scores_all),
+        len(req), m, rng,
+    )  # fmt: skip

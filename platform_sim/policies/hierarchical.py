@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from platform_sim.policies.base import Request, known_solutions, top_per_row
+from platform_sim.policies.base import Request, rank_known
 
 PRIOR = 5.0  # pseudo-trials each level borrows from the level above
 
@@ -28,10 +28,8 @@ class Hierarchical:
 
     def recommend(self, platform, req: Request, m: int, rng: np.random.Generator) -> np.ndarray:
         c = platform.counts
-        rows_all, ids_all, scores_all = [], [], []
-        for d in np.unique(req.domain):
-            cand = known_solutions(platform, int(d))
-            rows = np.flatnonzero(req.domain == d)
+
+        def score(cand: np.ndarray, rows: np.ndarray) -> np.ndarray:
             base = c.successes[cand].sum() / max(c.tries[cand].sum(), 1.0)
             universal = _shrink(c.successes[cand], c.tries[cand], base)
             regional = _shrink(
@@ -51,14 +49,6 @@ class Hierarchical:
                     j = position.get(s)
                     if j is not None:
                         own_tries[i, j], own_wins[i, j] = t, w
-            score = _shrink(own_wins, own_tries, group)
-            r, j = np.meshgrid(rows, np.arange(len(cand)), indexing="ij")
-            rows_all.append(r.ravel())
-            ids_all.append(cand[j.ravel()])
-            scores_all.append(score.ravel())
-        if not rows_all:
-            return np.full((len(req), m), -1, dtype=np.int64)
-        return top_per_row(
-            np.concatenate(rows_all), np.concatenate(ids_all), np.concatenate(scores_all),
-            len(req), m, rng,
-        )  # fmt: skip
+            return _shrink(own_wins, own_tries, group)
+
+        return rank_known(platform, req, m, rng, score)
