@@ -36,11 +36,17 @@ def draw_problems(
     second_pos = (uu[:, 2] * nm).astype(np.int64)
     second = pop.markers[users, second_pos]
     domain = (uu[:, 4] * n_domains).astype(np.int64)
-    from_marker = uu[:, 3] < 0.7
-    markers: list[list[int]] = []
-    for i, (m1, m2) in enumerate(zip(first.tolist(), second.tolist(), strict=True)):
-        doms = marker_domains[m1]
-        if from_marker[i] and len(doms):
-            domain[i] = doms[int(uu[i, 4] * len(doms))]
-        markers.append([m1, m2] if m2 != m1 and uu[i, 5] < 0.5 else [m1])
+    # a marker's troubled domains as one padded table, so every row is looked up at once
+    n_doms = np.array([len(d) for d in marker_domains], dtype=np.int64)
+    table = np.zeros((len(marker_domains), max(1, int(n_doms.max(initial=0)))), dtype=np.int64)
+    for k, doms in enumerate(marker_domains):
+        table[k, : len(doms)] = doms
+    use = (uu[:, 3] < 0.7) & (n_doms[first] > 0)
+    pos = (uu[use, 4] * n_doms[first[use]]).astype(np.int64)
+    domain[use] = table[first[use], pos]
+    pair = (second != first) & (uu[:, 5] < 0.5)
+    markers = [
+        [m1, m2] if both else [m1]
+        for m1, m2, both in zip(first.tolist(), second.tolist(), pair.tolist(), strict=True)
+    ]
     return Problems(users=users, domain=domain, markers=markers)

@@ -34,6 +34,10 @@ import numpy as np
 
 # Must be set before sentence_transformers / huggingface_hub are imported anywhere.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# torch and faiss each bring an OpenMP runtime whose idle threads spin after every parallel
+# region; on 2 cores they steal the cores from each other (and from BLAS): let them sleep.
+# Read when the runtimes load, so it is set before torch or faiss is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -45,6 +49,7 @@ __all__ = [
     "UnknownEmbedderError",
     "cache_dir",
     "make_embedder",
+    "numpy_blas_threads",
     "set_threads",
 ]
 
@@ -137,6 +142,65 @@ class HashingEmbedder:
 # ------------------------------------------------------------- sentence-transformers
 
 
+class _StaticTokens:
+    """Token ids for a StaticEmbedding's BERT WordPiece tokenizer, cached word by word.
+
+    The Rust tokenizer costs ~0.2 ms per chat, most of a static model's time. Chats are
+    written from a bank of phrases, so their words repeat: for printable-ASCII text the
+    BERT pipeline (lowercase; split at whitespace and around each punctuation character;
+    WordPiece per word) is reproduced by a regex and each distinct word is tokenized once.
+    Other text (non-ASCII, control characters, a literal special token, or more tokens
+    than the tokenizer's truncation length) goes to the tokenizer itself: the ids are
+    identical either way (tests/test_scale.py checks it).
+    """
+
+    _WORDS = re.compile(r"[a-z0-9]+|[^a-z0-9\s]")
+    _PLAIN = re.compile(r"[\t\n\r\x20-\x7e]*")
+
+    def __init__(self, tokenizer: Any) -> None:
+        cfg = json.loads(tokenizer.to_str())
+        self.tokenizer = tokenizer
+        self.specials = tuple(t["content"] for t in cfg.get("added_tokens") or ())
+        self.max_length = (cfg.get("truncation") or {}).get("max_length") or sys.maxsize
+        self._words: dict[str, list[int]] = {}
+
+    @staticmethod
+    def applies(tokenizer: Any) -> bool:
+        """True for a lowercasing BERT WordPiece pipeline (what minilm-static distils to)."""
+        cfg = json.loads(tokenizer.to_str())
+        norm, pre = cfg.get("normalizer") or {}, cfg.get("pre_tokenizer") or {}
+        return (
+            norm.get("type") == "BertNormalizer"
+            and norm.get("lowercase") is True
+            and pre.get("type") == "BertPreTokenizer"
+            and cfg["model"].get("type") == "WordPiece"
+            and not cfg.get("post_processor")
+        )
+
+    def _plain(self, text: str) -> bool:
+        return self._PLAIN.fullmatch(text) is not None and not any(t in text for t in self.specials)
+
+    def ids(self, texts: list[str]) -> tuple[list[int], list[int]]:
+        """Concatenated token ids of ``texts`` and the number of ids of each."""
+        flat: list[int] = []
+        lengths: list[int] = []
+        words, encode = self._words, self.tokenizer.encode
+        for text in texts:
+            start = len(flat)
+            if self._plain(text):
+                for word in self._WORDS.findall(text.lower()):
+                    got = words.get(word)
+                    if got is None:
+                        got = words[word] = encode(word, add_special_tokens=False).ids
+                    flat.extend(got)
+                if len(flat) - start > self.max_length:
+                    del flat[start:]
+            if len(flat) == start:
+                flat.extend(encode(text, add_special_tokens=False).ids)
+            lengths.append(len(flat) - start)
+        return flat, lengths
+
+
 class SentenceTransformerEmbedder:
     """A loaded sentence-transformers model; ``encode`` is one batched call."""
 
@@ -158,11 +222,19 @@ class SentenceTransformerEmbedder:
         if dim is None:  # pragma: no cover - both our models declare it
             raise RuntimeError(f"{name}: model does not declare its embedding dimension")
         self.dim = int(dim)
+        self._static = None
+        modules = list(model)
+        if len(modules) == 1 and type(modules[0]).__name__ == "StaticEmbedding":
+            tokenizer = modules[0].tokenizer
+            if _StaticTokens.applies(tokenizer):
+                self._static = (modules[0].embedding, _StaticTokens(tokenizer))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = _check_texts(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._static is not None:
+            return self._encode_static(texts)
         x = self.model.encode(
             texts,
             batch_size=_BATCH_SIZE,
@@ -171,6 +243,20 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return _finish(x, self.dim)
+
+    def _encode_static(self, texts: list[str]) -> np.ndarray:
+        """What ``model.encode`` computes for a StaticEmbedding (mean of token vectors, L2
+        normalised), in one EmbeddingBag call over cached token ids."""
+        import torch
+
+        bag, tokens = self._static
+        flat, lengths = tokens.ids(texts)
+        offsets = np.zeros(len(lengths), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=offsets[1:])
+        with torch.inference_mode():
+            x = bag(torch.tensor(flat, dtype=torch.long), torch.from_numpy(offsets))
+            x = torch.nn.functional.normalize(x, p=2, dim=1)
+        return _finish(x.numpy(), self.dim)
 
     def describe(self) -> dict[str, str | int]:
         out: dict[str, str | int] = {
@@ -338,9 +424,43 @@ def make_embedder(name: str, precision: str = "fp32") -> Embedder:
 
 
 def set_threads(n: int) -> None:
-    """Set the intra-op thread count of torch (encoding) and faiss (search, k-means)."""
+    """Set the thread count of torch (encoding), faiss (search, k-means) and numpy's BLAS."""
     import faiss
     import torch
 
     torch.set_num_threads(n)
     faiss.omp_set_num_threads(n)
+    if (numpy_blas := _numpy_blas()) is not None:
+        numpy_blas.limit(limits=n)  # kept: the limiter is never restored
+
+
+@functools.cache
+def _numpy_blas() -> Any:
+    """threadpoolctl's handle on numpy's own BLAS (not faiss's, not torch's), or None."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return None
+    ctl = ThreadpoolController()
+    mine = [
+        lib.filepath
+        for lib in ctl.lib_controllers
+        if lib.user_api == "blas" and "numpy" in Path(lib.filepath).parent.name
+    ]
+    return ctl.select(filepath=mine) if mine else None
+
+
+@contextlib.contextmanager
+def numpy_blas_threads(n: int) -> Iterator[None]:
+    """Run a block with numpy's BLAS limited to ``n`` threads (then restore it).
+
+    A step's numpy linear algebra is small (8-dim efficacy products, (d, d) eigenvalues):
+    a second BLAS thread only adds synchronisation, which on a busy 2-core machine costs
+    ~100x (eigvalsh of 256 x 256: 5 ms alone, 0.7 s next to torch's and faiss's threads).
+    """
+    numpy_blas = _numpy_blas()
+    if numpy_blas is None:
+        yield
+        return
+    with numpy_blas.limit(limits=n):
+        yield

@@ -9,12 +9,30 @@ row is not already unit-norm, so embedder output passes through without a copy).
 
 from __future__ import annotations
 
-import faiss
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+# let idle OpenMP threads sleep (see platform_sim.embedding), set before faiss loads its own
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import faiss  # noqa: E402
 import numpy as np
 
 __all__ = ["Codebook", "FeatureSpace"]
 
 _INITIAL_CAPACITY = 1024
+APPROXIMATE_AFTER = 200_000  # chats: past this, the chat index is an inverted file
+NPROBE = 32  # cells of the inverted file searched per query
+_QUERY_BATCH = 16384  # queries searched together in the inverted file (bounds memory)
+_NOT_FOUND = np.finfo(np.float32).min  # faiss's distance for "no result" (-3.4e38)
+TRAIN_PER_CELL = 40  # chats per cell the k-means is trained on (faiss asks for >= 39)
+
+# faiss >= 1.14 searches a flat index with its own SIMD loop unless nq * d >= 128,000 (it
+# was nq >= 20 before), a crossover measured on many-core servers. On 2 cores BLAS is
+# already 3-7x faster from a handful of queries (d = 256, see benchmarks/), so from
+# nq * d >= 1024 on it is used; older faiss, with its threshold on nq alone, is left as is.
+if faiss.cvar.distance_compute_blas_threshold > 1024:
+    faiss.cvar.distance_compute_blas_threshold = 1024
 # name -> (dtype, fill value for rows not yet written)
 _COLUMNS: dict[str, tuple[type, int | bool]] = {
     "user": (np.int64, -1),
@@ -50,8 +68,15 @@ def _ints(x: np.ndarray | int, m: int, what: str, dtype: type = np.int64) -> np.
 
 
 class FeatureSpace:
-    """Chat vectors in one exact cosine index (faiss IndexFlatIP), plus per-chat metadata
-    columns and per-user profile vectors.
+    """Chat vectors in one cosine index, plus per-chat metadata columns and per-user
+    profile vectors.
+
+    The index is exact (faiss IndexFlatIP) until it holds ``approximate_after`` chats; it
+    then becomes an inverted file (IndexIVFFlat, inner product) whose ``nlist`` spherical
+    k-means cells are trained once on the chats so far, searched ``nprobe`` cells at a
+    time. A flat search costs O(chats) per query: at 100,000 users, 25,000 chats a step
+    searched against millions. ``approximate_after=None`` keeps it exact forever.
+    ``nlist=None`` picks ~4 sqrt(chats at the switch), a power of two.
 
     Metadata columns are read-only numpy views of length ``len(self)``, valid until the
     next ``add_chats``: ``user``, ``step``, ``region``, ``domain`` (int64), ``solution``
@@ -59,10 +84,21 @@ class FeatureSpace:
     Storage is preallocated with capacity doubling, so appends are amortised O(1).
     """
 
-    def __init__(self, dim: int, n_users: int) -> None:
+    def __init__(
+        self,
+        dim: int,
+        n_users: int,
+        *,
+        approximate_after: int | None = APPROXIMATE_AFTER,
+        nlist: int | None = None,
+        nprobe: int = NPROBE,
+    ) -> None:
         self.dim = dim
         self.n_users = n_users
-        self.index = faiss.IndexFlatIP(dim)
+        self.approximate_after = approximate_after
+        self.nlist = nlist
+        self.nprobe = nprobe
+        self.index: faiss.Index = faiss.IndexFlatIP(dim)
         self._n = 0
         self._cols = {
             name: np.full(_INITIAL_CAPACITY, fill, dtype=dtype)
@@ -75,6 +111,30 @@ class FeatureSpace:
 
     def __len__(self) -> int:
         return self._n
+
+    @property
+    def approximate(self) -> bool:
+        """True once the chats are in the inverted-file index."""
+        return isinstance(self.index, faiss.IndexIVF)
+
+    def _go_approximate(self) -> None:
+        """Move every chat from the flat index into a freshly trained inverted file."""
+        x = self.index.reconstruct_n(0, self._n)
+        nlist = self.nlist or 2 ** round(np.log2(4 * np.sqrt(self._n)))
+        ivf = faiss.IndexIVFFlat(
+            faiss.IndexFlatIP(self.dim), self.dim, nlist, faiss.METRIC_INNER_PRODUCT
+        )
+        ivf.cp.spherical = True
+        ivf.cp.niter = 10
+        ivf.cp.seed = 1234
+        # k-means on an evenly spaced sample of TRAIN_PER_CELL chats per cell (faiss would
+        # draw one at random); deterministic, and its cost bounded
+        rows = np.linspace(0, self._n - 1, min(self._n, TRAIN_PER_CELL * nlist)).astype(np.int64)
+        ivf.train(np.ascontiguousarray(x[rows]))
+        ivf.add(x)
+        ivf.make_direct_map()  # chat_vectors() reconstructs by id
+        ivf.nprobe = self.nprobe
+        self.index = ivf
 
     # ---------------------------------------------------------------- metadata columns
 
@@ -131,6 +191,13 @@ class FeatureSpace:
         start = self._n
         self._grow(start + m)
         self.index.add(x)
+        if (
+            self.approximate_after is not None
+            and not self.approximate
+            and start + m >= self.approximate_after
+        ):
+            self._n = start + m
+            self._go_approximate()
         rows = slice(start, start + m)
         self._cols["user"][rows] = user
         self._cols["step"][rows] = step
@@ -159,14 +226,83 @@ class FeatureSpace:
         self._cols["machine"][ids] = _ints(machine, m, "machine", np.bool_)
 
     def search_chats(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """k nearest stored chats of each query (q, dim), in one batched faiss call.
+        """k nearest stored chats of each query (q, dim), in one batched faiss call (or,
+        once approximate, one matrix product per probed cell).
 
         Returns D (q, k) float32 cosine and I (q, k) int64 chat ids, -1 padded.
         """
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
-        D, idx = self.index.search(_unit_rows(queries, self.dim, "queries"), k)
-        return D, idx
+        q = _unit_rows(queries, self.dim, "queries")
+        if self.approximate:
+            return self._search_cells(q, k)
+        return self.index.search(q, k)
+
+    def _search_cells(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """What ``IndexIVFFlat.search`` finds (the k best among the chats of each query's
+        ``nprobe`` nearest cells), computed cell by cell: faiss scans the cells of one query
+        at a time, streaming each cell from memory once per query that probes it (memory
+        bound: ~80 ns a chat); here the queries probing a cell are scored together in one
+        BLAS product, so each cell is read once per batch (3-10x less CPU at millions of
+        chats, in benchmarks/). Ties may order differently from faiss's.
+        """
+        workers = max(1, faiss.omp_get_max_threads())
+        # many small products: each runs on one thread (a 2nd BLAS thread only waits, 9x
+        # slower on a busy machine), the cells are shared out over ``workers`` threads
+        faiss.omp_set_num_threads(1)
+        try:
+            with ThreadPoolExecutor(workers) as pool:
+                return self._search_cells_in(pool, workers, q, k)
+        finally:
+            faiss.omp_set_num_threads(workers)
+
+    def _search_cells_in(
+        self, pool: ThreadPoolExecutor, workers: int, q: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        parts = [
+            self._search_batch(pool, workers, q[s : s + _QUERY_BATCH], k)
+            for s in range(0, len(q), _QUERY_BATCH)
+        ]
+        return np.concatenate([d for d, _ in parts]), np.concatenate([i for _, i in parts])
+
+    def _search_batch(
+        self, pool: ThreadPoolExecutor, workers: int, q: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        ivf, nprobe, lists, dim = self.index, self.nprobe, self.index.invlists, self.dim
+        _, cells = ivf.quantizer.search(q, nprobe)
+        cand_d = np.full((len(q) * nprobe, k), _NOT_FOUND, dtype=np.float32)
+        cand_i = np.full((len(q) * nprobe, k), -1, dtype=np.int64)
+        slots = cells.ravel()
+        order = np.argsort(slots, kind="stable")  # (query, probe) slots grouped by cell
+        bounds = np.searchsorted(slots[order], np.arange(ivf.nlist + 1))
+
+        def scan(part: np.ndarray) -> None:
+            for cell in part.tolist():  # faiss releases the GIL: the threads overlap
+                size = lists.list_size(cell)
+                if size == 0:
+                    continue
+                mine = order[bounds[cell] : bounds[cell + 1]]
+                vectors = faiss.rev_swig_ptr(lists.get_codes(cell), size * dim * 4)
+                chat_ids = faiss.rev_swig_ptr(lists.get_ids(cell), size)
+                kk = min(k, size)
+                d, i = faiss.knn(
+                    q[mine // nprobe],
+                    vectors.view(np.float32).reshape(size, dim),
+                    kk,
+                    metric=faiss.METRIC_INNER_PRODUCT,
+                )
+                cand_d[mine, :kk] = d
+                cand_i[mine, :kk] = chat_ids[i]
+
+        todo = np.flatnonzero(np.diff(bounds))
+        list(pool.map(scan, [todo[w::workers] for w in range(workers)]))
+        # the k best of each query's nprobe * k candidates, best first (ties: by slot)
+        cand_d = cand_d.reshape(len(q), nprobe * k)
+        cand_i = cand_i.reshape(len(q), nprobe * k)
+        best = np.argpartition(-cand_d, k - 1, axis=1)[:, :k]
+        rank = np.lexsort((best, -np.take_along_axis(cand_d, best, axis=1)))
+        best = np.take_along_axis(best, rank, axis=1)
+        return np.take_along_axis(cand_d, best, axis=1), np.take_along_axis(cand_i, best, axis=1)
 
     def chat_vectors(self, chat_ids: np.ndarray) -> np.ndarray:
         """The stored unit vectors of chats (m,) int, as (m, dim) float32."""
@@ -189,9 +325,16 @@ class FeatureSpace:
         if not len(x):
             return
         uniq, inv = np.unique(user, return_inverse=True)
-        sums = np.zeros((len(uniq), self.dim), dtype=np.float32)
-        np.add.at(sums, inv, x)
         counts = np.bincount(inv, minlength=len(uniq))
+        # each user's rows summed in batch order, as np.add.at would (which is slow): one
+        # vectorised add per repeat (a user rarely chats twice in one batch)
+        order = np.argsort(inv, kind="stable")
+        rank = np.empty(len(x), dtype=np.int64)
+        rank[order] = np.arange(len(x)) - (np.cumsum(counts) - counts)[inv[order]]
+        sums = np.zeros((len(uniq), self.dim), dtype=np.float32)
+        for r in range(int(counts.max())):
+            rows = np.flatnonzero(rank == r)
+            sums[inv[rows]] += x[rows]
         old = self.n_chats_of_user[uniq]
         new = old + counts
         self.profiles[uniq] = (self.profiles[uniq] * old[:, None] + sums) / new[:, None]

@@ -40,6 +40,7 @@ METRICS = (
     "n_solutions",  # solutions in the world, catalog and invented
 )
 PAIR_SAMPLE = 2000  # users sampled for nearest-neighbour pairs
+MIN_TRIES = 20  # trials before the platform labels a solution (estimate_labels' min_n)
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,32 @@ def _concat(records: deque[Adoptions], name: str) -> np.ndarray:
     return np.concatenate([getattr(r, name) for r in records]) if records else np.zeros(0)
 
 
+def _gram(embedding: np.ndarray, solution: np.ndarray) -> np.ndarray:
+    """(d, d) float64 sum of u u^T over the unit embeddings u of ``solution`` (m,) ids,
+    repeats counted: the part of a Vendi score's kernel that one step contributes."""
+    ids, count = np.unique(solution, return_counts=True)
+    x = embedding[ids].astype(np.float64)
+    norms = np.linalg.norm(x, axis=1)
+    if np.any(norms == 0):
+        raise ValueError("an adopted solution has an all-zero embedding")
+    x /= norms[:, None]
+    return (x * count[:, None]).T @ x
+
+
+def vendi_from_gram(gram: np.ndarray, n: int) -> float:
+    """Vendi score of n unit rows from their (d, d) Gram sum ``X^T X`` (as ``vendi_score``)."""
+    lam = np.linalg.eigvalsh(gram / n)
+    lam = lam[lam > 0]
+    return float(np.exp(-np.sum(lam * np.log(lam))))
+
+
 class Recorder:
     """Keeps the adoption window and each user's last two outcomes; computes METRICS."""
 
     def __init__(self, world: World):
         self.world = world
         self.window: deque[Adoptions] = deque(maxlen=world.spec.window)
+        self.grams: deque[np.ndarray] = deque(maxlen=world.spec.window)  # one per window step
         self.last_outcomes = np.full((world.spec.n_users, 2), np.nan)
         self.rng = world.streams["measure"]
 
@@ -83,6 +104,7 @@ class Recorder:
         if step is None:
             return out
         self.window.append(step)
+        self.grams.append(_gram(sols.embedding, step.solution))
         self.last_outcomes[step.users] = np.column_stack(
             [self.last_outcomes[step.users, 1], step.outcome]
         )
@@ -94,7 +116,7 @@ class Recorder:
             if len(step.channel)
             else np.nan,
             effective_solutions=M.effective_solutions(solution),
-            vendi_score=M.vendi_score(sols.embedding[solution]) if len(solution) else np.nan,
+            vendi_score=self._vendi(solution),
             novelty_rate=M.novelty_rate(step.is_new),
             success_rate=M.success_rate(step.outcome),
             gini=M.gini(np.bincount(win["root"].astype(np.int64), minlength=sols.n_catalog)),
@@ -112,6 +134,16 @@ class Recorder:
             platform_insight=self._insight(),
         )
         return out
+
+    def _vendi(self, solution: np.ndarray) -> float:
+        """Vendi score of the window's adopted solutions, from the per-step Gram sums
+        (the window's (n, d) embeddings are never gathered again)."""
+        emb = self.world.solutions.embedding
+        if len(solution) == 0:
+            return float("nan")
+        if len(solution) <= emb.shape[1]:  # small windows: the (n, n) kernel, as vendi_score
+            return M.vendi_score(emb[solution])
+        return vendi_from_gram(sum(self.grams), len(solution))
 
     def _jaccard(self) -> float:
         """Chaney et al.: mean Jaccard of repertoires over nearest-neighbour user pairs."""
@@ -140,8 +172,13 @@ class Recorder:
             return float("nan")
         c, n = w.platform.counts, w.solutions.n
         c.reserve(n)
-        predicted = M.estimate_labels(
-            c.region_successes[:n], c.region_tries[:n], c.group_successes[:n], c.group_tries[:n]
-        )
+        # estimate_labels works row by row and labels rows with < MIN_TRIES trials UNKNOWN:
+        # only the (few) well-tried solutions are passed, not hundreds of thousands of rows
+        tried = np.flatnonzero(c.region_tries[:n].sum(axis=1) >= MIN_TRIES)
+        predicted = np.full(n, M.UNKNOWN, dtype=np.int64)
+        predicted[tried] = M.estimate_labels(
+            c.region_successes[tried], c.region_tries[tried],
+            c.group_successes[tried], c.group_tries[tried], min_n=MIN_TRIES,
+        )  # fmt: skip
         truth = M.true_labels(*w.efficacy.variance_components(w.population, w.solutions))
         return M.platform_insight(predicted, truth)

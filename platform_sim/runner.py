@@ -42,10 +42,15 @@ class RunError(RuntimeError):
 
 
 def simulate(
-    spec: WorldSpec, embedder: Embedder | None = None, on_step: StepCallback | None = None
+    spec: WorldSpec,
+    embedder: Embedder | None = None,
+    on_step: StepCallback | None = None,
+    *,
+    events: Path | None = None,
 ) -> World:
-    """Build the world of ``spec`` and run it for ``spec.steps`` steps."""
-    world = World(spec, encoder=embedder)
+    """Build the world of ``spec`` and run it for ``spec.steps`` steps; ``events``: a
+    Parquet path to stream the event log to instead of keeping it in memory."""
+    world = World(spec, encoder=embedder, events=events)
     for _ in range(spec.steps):
         world.step()
         if on_step is not None:
@@ -80,7 +85,13 @@ def write_run(world: World, directory: Path, wall_seconds: float) -> None:
     spec = world.spec
     (directory / "spec.toml").write_text(dump_toml(spec.model_dump()), encoding="utf-8")
     world.metrics_frame().to_parquet(directory / "metrics.parquet", index=False)
-    world.events_frame().to_parquet(directory / "events.parquet", index=False)
+    events = directory / "events.parquet"
+    if world.events.path is None:
+        world.events_frame().to_parquet(events, index=False)
+    else:  # streamed while the world ran
+        world.events.close()
+        if world.events.path.resolve() != events.resolve():
+            shutil.copyfile(world.events.path, events)
     world.population_frame().to_parquet(directory / "population.parquet", index=False)
     world.solutions_frame().to_parquet(directory / "solutions.parquet", index=False)
     profiles = {}
@@ -97,6 +108,7 @@ def write_run(world: World, directory: Path, wall_seconds: float) -> None:
         "n_users": spec.n_users,
         "embedder": world.embedder.describe(),
         "wall_seconds": round(wall_seconds, 3),
+        "step_seconds": {k: round(v, 3) for k, v in world.timings.items()},
         "versions": _versions(),
         "git_commit": _git_commit(),
         "command": sys.argv,
@@ -133,8 +145,10 @@ def run(
             worlds.append(("control", control))
         for sub, s in worlds:
             start = time.perf_counter()
-            world = simulate(s, embedder, on_step)
+            (tmp / sub).mkdir(parents=True, exist_ok=True)
+            world = simulate(s, embedder, on_step, events=tmp / sub / "events.parquet")
             write_run(world, tmp / sub, time.perf_counter() - start)
+            world.close()
         if after is not None:
             after(tmp)
         os.replace(tmp, out)

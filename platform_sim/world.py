@@ -9,7 +9,9 @@ their problems (common random numbers).
 
 from __future__ import annotations
 
+import time
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import mesa
@@ -35,8 +37,9 @@ from agents.social import social_graph
 from agents.user import UserAgent
 from platform_sim.catalog import load_catalog
 from platform_sim.config import WorldSpec, make_spec
-from platform_sim.efficacy import Efficacy
-from platform_sim.embedding import Embedder, make_embedder
+from platform_sim.efficacy import BestSolutions, Efficacy
+from platform_sim.embedding import Embedder, make_embedder, numpy_blas_threads
+from platform_sim.eventlog import EventLog
 from platform_sim.measures import METRICS, Adoptions, Recorder
 from platform_sim.platform import Platform
 from platform_sim.policies import make_policy
@@ -59,15 +62,41 @@ class _Oracle:
         return w.efficacy.ranked(w.population, w.solutions, users, domain, top)[0]
 
 
+PHASES = ("agents", "embed", "platform", "metrics", "logging")
+"""Keys of ``World.timings``: people's phases 1, 2 and 4; the embedding calls; the feature
+space, policy and learning (phases 3 and 5 without embedding); measures (phase 6, with the
+truly best solution behind ``regret``); the event log."""
+
+
+class _Clock:
+    """Charges the wall time since the previous tick to a phase of ``timings`` (seconds)."""
+
+    def __init__(self, timings: dict[str, float]):
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.timings[phase] += now - self.last
+        self.last = now
+
+
 class World(mesa.Model):
     """One simulated world. ``World(seed=1, n_users=500, policy="none")`` or ``World(spec)``.
 
     Keyword parameters are the fields of ``WorldSpec`` (see ``platform_sim.config``).
     ``encoder`` may pass an already loaded Embedder (of ``spec.embedder``) to share it.
+    ``events``: a Parquet path to stream the event log to (bounded memory for big worlds);
+    by default it is kept in memory.
     """
 
     def __init__(
-        self, spec: WorldSpec | None = None, *, encoder: Embedder | None = None, **params: Any
+        self,
+        spec: WorldSpec | None = None,
+        *,
+        encoder: Embedder | None = None,
+        events: str | Path | None = None,
+        **params: Any,
     ):
         values = spec.model_dump() if spec is not None else {}
         values.update(params)
@@ -96,6 +125,9 @@ class World(mesa.Model):
         self.solutions.embedding[: self.solutions.n] = self.embedder.encode(
             list(self.catalog.solution_text)
         )
+        # text -> the first solution with it: invented variants are a root's text in one of
+        # a few dozen twists, so their texts recur and each is embedded once per world
+        self._embedded = {t: i for i, t in reversed(list(enumerate(self.catalog.solution_text)))}
         self._catalog_in_domain = [
             np.flatnonzero(self.catalog.solution_domain == d) for d in range(len(domains))
         ]
@@ -103,6 +135,7 @@ class World(mesa.Model):
             s.efficacy_bias, s.efficacy_universal, s.efficacy_regional,
             s.efficacy_individual, s.efficacy_markers,
         )  # fmt: skip
+        self.best = BestSolutions(self.efficacy, pop, self.solutions, len(domains))
         self.policy = make_policy(s.policy, s)
         self.platform = Platform(
             self.policy, self.solutions, self.embedder.dim, s.n_users, s.n_regions,
@@ -114,7 +147,7 @@ class World(mesa.Model):
             s.curiosity_erosion, s.curiosity_recovery, s.echo_rate,
         )  # fmt: skip
         self.recorder = Recorder(self)
-        self.events: list[pd.DataFrame] = []
+        self.events = EventLog(events)
         self.snapshot_steps = sorted(
             set(np.linspace(1, s.steps, s.snapshots).round().astype(int).tolist())
         )
@@ -124,10 +157,19 @@ class World(mesa.Model):
             model_reporters={name: partial(_report, name) for name in METRICS}
         )
         self.datacollector.collect(self)
+        self.timings: dict[str, float] = dict.fromkeys(PHASES, 0.0)
+        """Cumulative wall seconds of ``step()`` per phase (see ``PHASES``)."""
 
     def step(self) -> None:
+        """One step of the story (``_step``), numpy's BLAS on one thread (see
+        ``numpy_blas_threads``: its work here is small, and a second thread only waits)."""
+        with numpy_blas_threads(1):
+            self._step()
+
+    def _step(self) -> None:
         s, pop, sols, step = self.spec, self.population, self.solutions, self.steps
         streams, n_domains = self.streams, len(self.catalog.domains)
+        tick = _Clock(self.timings)
 
         # 1. Some users face a problem and write a chat about it.
         problems = draw_problems(
@@ -163,14 +205,19 @@ class World(mesa.Model):
             parents, users[inv], pop.latent[users[inv]], step, noise[inv], twist[inv]
         )
 
+        tick("agents")
+
         # 3. The platform embeds the step's chats (and new solutions) in one batch, places
         #    them in its feature space, and answers the platform-seekers through its policy.
-        vectors = self.embedder.encode(texts + [sols.text[i] for i in new_ids.tolist()])
-        sols.embedding[new_ids] = vectors[m:]
+        todo, copies = self._unembedded(new_ids)
+        vectors = self.embedder.encode(texts + [sols.text[i] for i in todo.tolist()])
+        self._set_embeddings(todo, vectors[m:], copies)
+        tick("embed")
         seekers = channel == PLATFORM
         chat_ids, feature, advice = self.platform.consult(
             step, vectors[:m], users, region, domain, seekers
         )
+        tick("platform")
 
         # 4. Users adopt a solution, draw an outcome from the truth, and learn from it.
         f = np.maximum(friend, 0)
@@ -205,21 +252,28 @@ class World(mesa.Model):
                     noise[rows],
                     twist[rows],
                 )
-                sols.embedding[solution[rows]] = self.embedder.encode(
-                    [sols.text[i] for i in solution[rows].tolist()]
+                tick("agents")
+                todo, copies = self._unembedded(solution[rows])
+                self._set_embeddings(
+                    todo, self.embedder.encode([sols.text[i] for i in todo.tolist()]), copies
                 )
+                tick("embed")
         is_new = inv | adapted
         p_success = self.efficacy.probability(pop, sols, users, solution)
         outcome = (streams["outcomes"].random(m) < p_success).astype(np.int64)
-        _, best_p = self.efficacy.ranked(pop, sols, users, domain, 1)
+        tick("agents")
+        _, best_p = self.best.of(users, domain)
+        tick("metrics")
         learn_from_outcome(
             pop, users, domain, solution, machine, channel, outcome, adapted, self.temperament
         )
         absorbs = machine & (channel == PLATFORM) & (w[:, 1] < s.echo_rate)
         pop.echo[users[absorbs]] = solution[absorbs]
+        tick("agents")
 
         # 5. The platform records outcomes and updates its three-level estimates.
         self.platform.learn(chat_ids, users, region, feature, solution, outcome, machine, seekers)
+        tick("platform")
 
         # 6. Metrics are recorded.
         adoptions = Adoptions(
@@ -233,6 +287,7 @@ class World(mesa.Model):
             space = self.platform.space
             active = np.flatnonzero(space.n_chats_of_user > 0)
             self.snapshots[step] = (active, space.profiles[active].copy())
+        tick("metrics")
         self.events.append(
             pd.DataFrame(
                 {
@@ -257,6 +312,24 @@ class World(mesa.Model):
                 }
             )  # fmt: skip
         )
+        tick("logging")
+
+    def _unembedded(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """New solutions ``ids`` whose text has no embedding yet in this world (each text
+        once), and (m, 2) rows (id, earlier solution with the same text) for the rest."""
+        todo, copies = [], []
+        for i in ids.tolist():
+            first = self._embedded.setdefault(self.solutions.text[i], i)
+            if first == i:
+                todo.append(i)
+            else:
+                copies.append((i, first))
+        return np.array(todo, dtype=np.int64), np.array(copies, dtype=np.int64).reshape(-1, 2)
+
+    def _set_embeddings(self, todo: np.ndarray, vectors: np.ndarray, copies: np.ndarray) -> None:
+        emb = self.solutions.embedding
+        emb[todo] = vectors
+        emb[copies[:, 0]] = emb[copies[:, 1]]
 
     def _tradition(self, users: np.ndarray, domain: np.ndarray, u: np.ndarray) -> np.ndarray:
         """What one's culture offers: a catalog solution drawn by regional affinity."""
@@ -271,6 +344,13 @@ class World(mesa.Model):
             idx = np.minimum((cdf < u[rows, None]).sum(axis=1), len(cand) - 1)
             out[rows] = cand[idx]
         return out
+
+    def close(self) -> None:
+        """Let the world be freed: Mesa keeps every model in a class-level registry
+        (``mesa.Agent._ids``), so a long-lived process (the demo, an in-process sweep) must
+        drop it from there once the world is done."""
+        self.remove_all_agents()
+        mesa.Agent._ids.pop(self, None)
 
     def metrics_frame(self) -> pd.DataFrame:
         """One row per step (t=0 included), one column per metric."""
@@ -314,10 +394,8 @@ class World(mesa.Model):
         )
 
     def events_frame(self) -> pd.DataFrame:
-        """Every chat: channel, advice, adoption, outcome."""
-        if not self.events:
-            return pd.DataFrame()
-        return pd.concat(self.events, ignore_index=True)
+        """Every chat: channel, advice, adoption, outcome (a streamed log is closed first)."""
+        return self.events.frame()
 
 
 def _replies(advice, seekers: np.ndarray) -> list[str]:
