@@ -143,13 +143,16 @@ class WorldSpec(BaseModel):
         return self
 
 
-def _describe(err: ValidationError, source: str) -> str:
-    lines = [f"invalid spec ({source}):"]
+def describe_errors(
+    err: ValidationError, source: str, model: type[BaseModel], what: str = "spec"
+) -> str:
+    """A validation error as lines a user can act on: field, problem, allowed keys, input."""
+    lines = [f"invalid {what} ({source}):"]
     for e in err.errors():
-        field = ".".join(str(p) for p in e["loc"]) or "(spec)"
+        field = ".".join(str(p) for p in e["loc"]) or f"({what})"
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            msg = f"unknown key; valid keys: {', '.join(WorldSpec.model_fields)}"
+            msg = f"unknown key; valid keys: {', '.join(model.model_fields)}"
         got = f" (got {e.get('input')!r})" if e["loc"] else ""
         lines.append(f"  {field}: {msg}{got}")
     return "\n".join(lines)
@@ -194,7 +197,7 @@ def make_spec(values: dict[str, Any], source: str = "spec") -> WorldSpec:
     try:
         return WorldSpec(**values)
     except ValidationError as e:
-        raise SpecError(_describe(e, source)) from e
+        raise SpecError(describe_errors(e, source, WorldSpec)) from e
 
 
 def load_spec(path: Path, overrides: dict[str, Any] | None = None) -> WorldSpec:

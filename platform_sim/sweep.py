@@ -43,7 +43,14 @@ import pandas as pd
 import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from platform_sim.config import SpecError, WorldSpec, dump_toml, make_spec, parse_overrides
+from platform_sim.config import (
+    SpecError,
+    WorldSpec,
+    describe_errors,
+    dump_toml,
+    make_spec,
+    parse_overrides,
+)
 from platform_sim.config import read_toml as _read_toml
 from platform_sim.executors import EXECUTORS, Outcome, Task, pending, read_manifest
 from platform_sim.metrics import crossing_step
@@ -115,17 +122,6 @@ class Run:
     spec: WorldSpec
 
 
-def _describe(err: ValidationError, source: str) -> str:
-    lines = [f"invalid sweep spec ({source}):"]
-    for e in err.errors():
-        where = ".".join(str(p) for p in e["loc"]) or "(sweep)"
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = f"unknown key; valid keys: {', '.join(SweepSpec.model_fields)}"
-        lines.append(f"  {where}: {msg}")
-    return "\n".join(lines)
-
-
 def _base(sweep: SweepSpec, source: str) -> dict[str, Any]:
     """The resolved base WorldSpec values (defaults filled), without seed and grid keys."""
     values = {"name": sweep.name, **sweep.base}
@@ -169,7 +165,7 @@ def make_sweep(values: dict[str, Any], source: str = "sweep") -> SweepSpec:
     try:
         sweep = SweepSpec(**values)
     except ValidationError as e:
-        raise SpecError(_describe(e, source)) from e
+        raise SpecError(describe_errors(e, source, SweepSpec, "sweep spec")) from e
     plan(sweep, source)
     return sweep
 
