@@ -57,12 +57,13 @@ def main(quick: bool = False, embedder_name: str = "minilm-static") -> list[dict
 
     # many platform-seekers from the start (initial_trust), so search matters from step 1
     params = dict(
-        n_users=1000 if quick else 6000, steps=3 if quick else 12, initial_trust=0.7,
+        n_users=1000 if quick else 20_000, steps=3 if quick else 12, initial_trust=0.7,
         embedder=embedder_name, seed=0,
     )  # fmt: skip
     print(f"batching: {params}; {C.machine()}")
     embedder = make_embedder(embedder_name)
     embedder.encode(["warm up"] * 8)
+    run({**params, "n_users": 200, "steps": 2}, False, embedder)  # first-call costs
     fast, fast_t, chats = run(params, False, embedder)
     slow, slow_t, _ = run(params, True, embedder)
     for name, wall, t in (("engine", fast, fast_t), ("naive", slow, slow_t)):
