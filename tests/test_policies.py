@@ -130,6 +130,35 @@ def test_ideal_ranks_by_true_success_probability():
     np.testing.assert_allclose(p[0], best)
 
 
+def test_mmr_counts_avoided_items_as_already_picked():
+    from platform_sim.policies.diverse import mmr
+
+    emb = np.eye(4)
+    ids, relevance = np.array([10, 11, 12, 13]), np.array([1.0, 0.9, 0.2, 0.1])
+    assert mmr(ids, relevance, emb, 2, 0.5).tolist() == [10, 11]
+    # item 10 is the crowd's answer: it now ties with nothing new, and 11 leads
+    assert mmr(ids, relevance, emb, 2, 0.5, avoid=emb[:1]).tolist() == [11, 12]
+
+
+def test_diverse_offers_less_of_the_crowds_answers_than_neighbors():
+    from platform_sim.policies.diverse import CROWD, crowd_answers
+
+    world = _world("neighbors", steps=20)
+    for _ in range(10):
+        world.step()
+    req = _request(world, q=60)
+    crowd = {d: set(crowd_answers(world.platform, d, CROWD).tolist()) for d in set(req.domain)}
+
+    def crowd_share(name: str) -> float:
+        ranked = make_policy(name, world.spec).recommend(
+            world.platform, req, 3, np.random.default_rng(1)
+        )
+        hits = [s in crowd[d] for row, d in zip(ranked, req.domain, strict=True) for s in row]
+        return float(np.mean(hits))
+
+    assert crowd_share("diverse") < 0.5 * crowd_share("neighbors")
+
+
 def test_curious_policy_makes_seekers_adapt_options():
     world = _world("curious")
     ev = world.events_frame()
