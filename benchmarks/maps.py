@@ -1,7 +1,7 @@
 """UMAP at scale: the map of a 100,000-person run (fitted on a 5,000-user sample,
 every other profile transformed onto it, three snapshots) with
-``platform_sim.maps.compute_maps(run_dir, seed=0, sample=5000)``, timed after a warm-up
-on a small run (numba compiles UMAP's kernels once per process). Target: under a minute.
+``platform_sim.maps.compute_maps(run_dir, seed=0, sample=5000)``, timed after
+``maps.warm_up()`` (numba compiles UMAP's kernels once per process). Target: under a minute.
 Uses the run of ``benchmarks/scale.py`` if it is there, else makes a 100,000 x 8 run.
 
     python benchmarks/maps.py [--quick] [--run RUN_DIR]
@@ -30,17 +30,15 @@ def _make_run(n_users: int, steps: int, name: str) -> Path:
 
 
 def main(quick: bool = False, run_dir: Path | None = None) -> list[dict]:
-    from platform_sim.maps import MAPS_FILE, compute_maps
+    from platform_sim.maps import MAPS_FILE, compute_maps, warm_up
 
     n_users = 10_000 if quick else 100_000
     if run_dir is None:
         scale = C.out_dir() / ("scale-quick" if quick else "scale")
         ok = (scale / "profiles.npz").exists() and (scale / "events.parquet").exists()
         run_dir = scale if ok else _make_run(n_users, 8, f"maps-{n_users}")
-    warm = _make_run(600, 4, "maps-warmup")
-    (warm / MAPS_FILE).unlink(missing_ok=True)
     with C.Stopwatch() as t_warm:
-        compute_maps(warm, seed=0, sample=5000)
+        warm_up()
     (Path(run_dir) / MAPS_FILE).unlink(missing_ok=True)
     print(f"maps: {run_dir}; warm-up {t_warm.wall:.1f} s; {C.machine()}")
     with C.Stopwatch() as t:

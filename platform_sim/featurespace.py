@@ -10,6 +10,7 @@ row is not already unit-norm, so embedder output passes through without a copy).
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 # let idle OpenMP threads sleep (see platform_sim.embedding), set before faiss loads its own
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -245,21 +246,24 @@ class FeatureSpace:
         BLAS product, so each cell is read once per batch (3-4x less CPU than faiss for
         20,000 queries on cells of ~1,000 real chats, as at 2.5M chats). Ties may order
         differently from faiss's.
+
+        The cells are shared out over faiss's thread count (faiss releases the GIL); each
+        thread runs its products on one OpenMP thread (set per thread: OpenMP's thread
+        count is per calling thread), so two cores do two cells at a time.
         """
-        threads = faiss.omp_get_max_threads()
-        # many small products: a 2nd OpenMP thread only waits (9x slower on a busy 2-core
-        # machine; sharing the cells out over 2 Python threads gained nothing either)
-        faiss.omp_set_num_threads(1)
-        try:
+        threads = max(1, faiss.omp_get_max_threads())
+        with ThreadPoolExecutor(
+            threads, initializer=faiss.omp_set_num_threads, initargs=(1,)
+        ) as pool:
             parts = [
-                self._search_batch(q[s : s + _QUERY_BATCH], k)
+                self._search_batch(pool, threads, q[s : s + _QUERY_BATCH], k)
                 for s in range(0, len(q), _QUERY_BATCH)
             ]
-        finally:
-            faiss.omp_set_num_threads(threads)
         return np.concatenate([d for d, _ in parts]), np.concatenate([i for _, i in parts])
 
-    def _search_batch(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _search_batch(
+        self, pool: ThreadPoolExecutor, threads: int, q: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         ivf, nprobe, lists, dim = self.index, self.nprobe, self.index.invlists, self.dim
         _, cells = ivf.quantizer.search(q, nprobe)
         cand_d = np.full((len(q) * nprobe, k), _NOT_FOUND, dtype=np.float32)
@@ -267,22 +271,30 @@ class FeatureSpace:
         slots = cells.ravel()
         order = np.argsort(slots, kind="stable")  # (query, probe) slots grouped by cell
         bounds = np.searchsorted(slots[order], np.arange(ivf.nlist + 1))
-        for cell in np.flatnonzero(np.diff(bounds)).tolist():
-            size = lists.list_size(cell)
-            if size == 0:
-                continue
-            mine = order[bounds[cell] : bounds[cell + 1]]
-            vectors = faiss.rev_swig_ptr(lists.get_codes(cell), size * dim * 4)
-            chat_ids = faiss.rev_swig_ptr(lists.get_ids(cell), size)
-            kk = min(k, size)
-            d, i = faiss.knn(
-                q[mine // nprobe],
-                vectors.view(np.float32).reshape(size, dim),
-                kk,
-                metric=faiss.METRIC_INNER_PRODUCT,
-            )
-            cand_d[mine, :kk] = d
-            cand_i[mine, :kk] = chat_ids[i]
+
+        def scan(part: np.ndarray) -> None:
+            for cell in part.tolist():
+                size = lists.list_size(cell)
+                if size == 0:
+                    continue
+                mine = order[bounds[cell] : bounds[cell + 1]]
+                vectors = faiss.rev_swig_ptr(lists.get_codes(cell), size * dim * 4)
+                chat_ids = faiss.rev_swig_ptr(lists.get_ids(cell), size)
+                kk = min(k, size)
+                d, i = faiss.knn(
+                    q[mine // nprobe],
+                    vectors.view(np.float32).reshape(size, dim),
+                    kk,
+                    metric=faiss.METRIC_INNER_PRODUCT,
+                )
+                cand_d[mine, :kk] = d
+                cand_i[mine, :kk] = chat_ids[i]
+
+        # cells in decreasing work (queries x size), dealt out in turn: balanced threads
+        todo = np.flatnonzero(np.diff(bounds))
+        sizes = np.array([lists.list_size(c) for c in todo.tolist()], dtype=np.int64)
+        todo = todo[np.argsort(-np.diff(bounds)[todo] * sizes, kind="stable")]
+        list(pool.map(scan, [todo[t::threads] for t in range(threads)]))
         # the k best of each query's nprobe * k candidates, best first (ties: by slot)
         cand_d = cand_d.reshape(len(q), nprobe * k)
         cand_i = cand_i.reshape(len(q), nprobe * k)

@@ -261,6 +261,15 @@ def _write(df: pd.DataFrame, path: Path, meta: dict[str, int]) -> None:
         pq.write_table(table, path)
 
 
+def warm_up(dim: int = 384, seed: int = 0) -> None:
+    """Compile UMAP's numba kernels (seconds to a minute, once per process) on random data,
+    on both code paths: exact distances (< 4,096 points) and the nearest-neighbour search
+    index built above that size, each fitted and then used to transform new points."""
+    x = np.random.default_rng(seed).normal(size=(6000, dim)).astype(np.float32)
+    for n, sample in ((300, 200), (6000, 4500)):
+        _Placer(x[:n], seed, sample).transform(x[:50])
+
+
 def compute_maps(run_dir: Path, seed: int = 0, sample: int = 5000) -> pd.DataFrame:
     """2-D UMAP maps of the users' profiles at each snapshot step, all on one map.
 
