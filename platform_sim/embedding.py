@@ -341,6 +341,17 @@ def _static_key(path: Path, st_version: str) -> str:
     return h.hexdigest()[:12]
 
 
+STALE_AFTER = 3600.0  # seconds: a live distillation takes about a minute
+
+
+def _remove_stale_temp_dirs(final: Path) -> None:
+    """Remove temp dirs that killed distillations of ``final`` left behind."""
+    for tmp in final.parent.glob(f".{final.name}-*"):
+        with contextlib.suppress(OSError):
+            if time.time() - tmp.stat().st_mtime > STALE_AFTER:
+                shutil.rmtree(tmp)
+
+
 def _distil(path: Path, final: Path) -> None:
     """Distil into a temp dir beside ``final``, write the marker last, then rename."""
     from sentence_transformers import SentenceTransformer
@@ -353,6 +364,7 @@ def _distil(path: Path, final: Path) -> None:
         flush=True,
     )
     final.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temp_dirs(final)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
     st_logger = logging.getLogger("sentence_transformers")
     level = st_logger.level

@@ -214,3 +214,20 @@ def test_minilm_static_ignores_an_incomplete_cache_dir(
     emb = fresh_make("minilm-static")
     assert calls == [tmp_path / name]
     assert emb.dim == 256
+
+
+def test_temp_dirs_of_killed_distillations_are_removed_once_stale(tmp_path):
+    import os
+    import time
+
+    from platform_sim.embedding import STALE_AFTER, _remove_stale_temp_dirs
+
+    final = tmp_path / "minilm-static-abc"
+    old, live, other = (tmp_path / n for n in (".minilm-static-abc-1", ".minilm-static-abc-2", "x"))
+    for d in (old, live, other):
+        d.mkdir()
+    then = time.time() - STALE_AFTER - 60
+    os.utime(old, (then, then))
+    os.utime(other, (then, then))
+    _remove_stale_temp_dirs(final)
+    assert not old.exists() and live.exists() and other.exists()
