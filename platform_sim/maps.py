@@ -99,7 +99,7 @@ def _umap_class() -> type:
     return _UMAP
 
 
-class _Placer:
+class Placer:
     """Fits UMAP once and places any set of profile vectors on that map."""
 
     def __init__(self, vectors: np.ndarray, seed: int, sample: int) -> None:
@@ -137,6 +137,20 @@ class _Placer:
             return np.asarray(self.model.transform(vectors), dtype=np.float32)
 
 
+def _fit_snapshot(snapshots: list[tuple[int, np.ndarray, np.ndarray]]) -> int | None:
+    """Index of the snapshot the map is fitted on: the first with at least 3 users."""
+    return next((i for i, (_, u, _) in enumerate(snapshots) if len(u) >= 3), None)
+
+
+def run_placer(run_dir: Path, seed: int = 0, sample: int = 5000) -> Placer:
+    """The UMAP of a run's maps (as ``compute_maps`` fits it), to place new vectors on."""
+    snapshots = _load_profiles(Path(run_dir))
+    fit_at = _fit_snapshot(snapshots)
+    if fit_at is None:
+        raise ValueError(f"{run_dir}: no snapshot has 3 users to fit a map on")
+    return Placer(snapshots[fit_at][2], seed, sample)
+
+
 class _Known:
     """The latest placement of every user seen so far (sorted by user id)."""
 
@@ -168,11 +182,11 @@ def _place_all(
 ) -> list[np.ndarray]:
     """Coordinates for every snapshot, all on one map fitted to the first snapshot (the
     first with at least 3 users; with none, a deterministic PCA places each snapshot)."""
-    fit_at = next((i for i, (_, u, _) in enumerate(snapshots) if len(u) >= 3), None)
+    fit_at = _fit_snapshot(snapshots)
     if fit_at is None:
         return [_pca_place(vectors) for _, _, vectors in snapshots]
     _, fit_users, fit_vectors = snapshots[fit_at]
-    placer = _Placer(fit_vectors, seed, sample)
+    placer = Placer(fit_vectors, seed, sample)
     coords: list[np.ndarray] = [np.empty((0, 2), dtype=np.float32)] * len(snapshots)
     coords[fit_at] = placer.first
     at_fit = _Known(fit_users, fit_vectors, placer.first)
@@ -267,7 +281,7 @@ def warm_up(dim: int = 384, seed: int = 0) -> None:
     index built above that size, each fitted and then used to transform new points."""
     x = np.random.default_rng(seed).normal(size=(6000, dim)).astype(np.float32)
     for n, sample in ((300, 200), (6000, 4500)):
-        _Placer(x[:n], seed, sample).transform(x[:50])
+        Placer(x[:n], seed, sample).transform(x[:50])
 
 
 def compute_maps(run_dir: Path, seed: int = 0, sample: int = 5000) -> pd.DataFrame:

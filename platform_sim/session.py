@@ -203,8 +203,7 @@ class Session:
             from platform_sim import maps
 
             self.maps()
-            snaps = maps._load_profiles(self._need_run())  # the map is fitted on the first
-            self._placer = maps._Placer(snaps[0][2], 0, 5000)
+            self._placer = maps.run_placer(self._need_run())
         xy = self._placer.transform(np.ascontiguousarray(vector[None, :], dtype=np.float32))
         return float(xy[0, 0]), float(xy[0, 1])
 
