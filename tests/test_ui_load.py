@@ -103,7 +103,7 @@ def _points(df: pd.DataFrame) -> list[tuple[int, float]]:
 def _expected(i: int) -> tuple[list[tuple[int, float]], str]:
     """The same visitor's world and chat, built here without the app."""
     session = Session()
-    values = {  # as ui.app.run_simulation maps the form
+    values = {  # as ui.handlers.run_simulation maps the form
         "n_users": FORM["n_users"], "steps": FORM["steps"], "policy": FORM["policy"],
         "efficacy_regional": FORM["regional"], "efficacy_individual": FORM["individual"],
         "curiosity_erosion": FORM["erosion"], "seed": 100 + i, "embedder": "hashing",
