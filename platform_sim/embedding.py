@@ -392,15 +392,28 @@ def _distil(path: Path, final: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _static_cache() -> tuple[Path, Path]:
+    """(all-MiniLM-L6-v2's path, the distilled model's cache dir), distilled if missing."""
+    path = _minilm_path()
+    key = _static_key(path, _sentence_transformers().__version__)
+    final = cache_dir() / f"minilm-static-{key}"
+    if not (final / _MARKER).is_file():
+        _distil(path, final)
+    return path, final
+
+
+def prepare(name: str) -> None:
+    """Make what ``make_embedder(name)`` loads ready on disk (distil `minilm-static` once),
+    without loading it: a sweep calls it before starting workers that would each distil."""
+    if name == "minilm-static":
+        _static_cache()
+
+
 def _minilm_static(precision: str = "fp32") -> SentenceTransformerEmbedder:
     """StaticEmbedding distilled from all-MiniLM-L6-v2 (256 dims); precision is ignored."""
     del precision  # a static model is a lookup table; it always runs in fp32
-    path = _minilm_path()
-    st = _sentence_transformers()
-    final = cache_dir() / f"minilm-static-{_static_key(path, st.__version__)}"
-    if not (final / _MARKER).is_file():
-        _distil(path, final)
-    model = st.SentenceTransformer(str(final), device="cpu")
+    path, final = _static_cache()
+    model = _sentence_transformers().SentenceTransformer(str(final), device="cpu")
     return SentenceTransformerEmbedder("minilm-static", model, path, "fp32", cache_path=final)
 
 

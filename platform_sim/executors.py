@@ -28,7 +28,7 @@ from typing import Any
 from threadpoolctl import threadpool_limits
 
 from platform_sim.config import make_spec
-from platform_sim.embedding import make_embedder, set_threads
+from platform_sim.embedding import make_embedder, prepare, set_threads
 from platform_sim.runner import simulate, write_run
 
 MANIFEST = "manifest.json"
@@ -143,6 +143,12 @@ def _exit_with(parent: int) -> None:
     os._exit(1)
 
 
+def _prepare_embedders(tasks: list[Task]) -> None:
+    """Distil what the tasks' embedders need once, here, not in every worker at once."""
+    for name in sorted({t.spec["embedder"] for t in tasks}):
+        prepare(name)
+
+
 def local_processes(
     tasks: list[Task], workers: int, address: str | None = None
 ) -> Iterator[Outcome]:
@@ -150,6 +156,7 @@ def local_processes(
     if workers <= 1:
         yield from in_process(tasks)
         return
+    _prepare_embedders(tasks)
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),)
@@ -180,6 +187,7 @@ def dask(tasks: list[Task], workers: int, address: str | None = None) -> Iterato
 
     cluster = None
     if address is None:
+        _prepare_embedders(tasks)
         cluster = LocalCluster(
             n_workers=max(1, workers), threads_per_worker=1, processes=True,
             dashboard_address=None, silence_logs=logging.CRITICAL,

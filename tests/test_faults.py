@@ -180,3 +180,12 @@ def test_a_run_is_identical_in_process_in_a_sweep_worker_and_on_dask(tmp_path):
         got = pd.read_parquet(out / "runs" / target.run_id / "metrics.parquet")
         pd.testing.assert_frame_equal(got, alone, check_exact=True)
     assert len(alone) == STEPS + 1
+
+
+def test_prepare_distils_once_and_then_finds_the_cache(static_env):
+    final, calls = static_env
+    embedding.prepare("minilm-static")
+    assert len(calls) == 1 and (final / embedding._MARKER).is_file()
+    embedding.prepare("minilm-static")
+    embedding.prepare("hashing")  # nothing to prepare
+    assert len(calls) == 1

@@ -242,3 +242,15 @@ def test_sigkill_mid_sweep_then_resume_matches_an_uninterrupted_sweep(tmp_path):
     ref = tmp_path / "ref"
     run_sweep(sweep, ref, workers=1)
     assert (out / "results.parquet").read_bytes() == (ref / "results.parquet").read_bytes()
+
+
+def test_worker_pools_prepare_each_embedder_once_before_starting(monkeypatch):
+    # two workers starting on an empty cache would both distil minilm-static at once
+    prepared = []
+    monkeypatch.setattr(executors, "prepare", prepared.append)
+    tasks = [
+        executors.Task(f"r{i}", {"embedder": name}, "unused")
+        for i, name in enumerate(["minilm-static", "hashing", "minilm-static"])
+    ]
+    executors._prepare_embedders(tasks)
+    assert prepared == ["hashing", "minilm-static"]
