@@ -200,6 +200,12 @@ def make_spec(values: dict[str, Any], source: str = "spec") -> WorldSpec:
         raise SpecError(describe_errors(e, source, WorldSpec)) from e
 
 
+def with_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    """Stored spec values (a run's manifest, a sweep's base) with the fields they predate
+    filled in with today's defaults: a field added later is no difference to a stored run."""
+    return {**WorldSpec().model_dump(), **values}
+
+
 def load_spec(path: Path, overrides: dict[str, Any] | None = None) -> WorldSpec:
     """Load a run spec from TOML and apply overrides."""
     values = read_toml(path)

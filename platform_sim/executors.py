@@ -27,7 +27,7 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
-from platform_sim.config import make_spec
+from platform_sim.config import make_spec, with_defaults
 from platform_sim.embedding import make_embedder, prepare, set_threads
 from platform_sim.runner import simulate, write_run
 
@@ -70,7 +70,7 @@ def pending(tasks: list[Task], runs_dir: Path) -> list[Task]:
     complete = set()
     for t in tasks:
         manifest = read_manifest(runs_dir / t.run_id)
-        if manifest is not None and manifest.get("spec") == t.spec:
+        if manifest is not None and with_defaults(manifest.get("spec") or {}) == t.spec:
             complete.add(t.run_id)
     for entry in runs_dir.iterdir():
         if entry.name not in complete:

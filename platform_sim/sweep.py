@@ -50,6 +50,7 @@ from platform_sim.config import (
     dump_toml,
     make_spec,
     parse_overrides,
+    with_defaults,
 )
 from platform_sim.config import read_toml as _read_toml
 from platform_sim.executors import EXECUTORS, Outcome, Task, pending, read_manifest
@@ -238,7 +239,12 @@ def _prepare(sweep: SweepSpec, out: Path) -> None:
     """Check OUT/sweep.toml against this sweep (or write it); raise SpecError on a difference."""
     spec_file, new = out / "sweep.toml", resolved(sweep)
     if spec_file.exists():
-        diff = _differences(_read_toml(spec_file), new)
+        old = _read_toml(spec_file)
+        stored = old.get("base", {})
+        old["base"] = {
+            k: v for k, v in with_defaults(stored).items() if k in new["base"] or k in stored
+        }
+        diff = _differences(old, new)
         if diff:
             raise SpecError(f"{out} holds a different sweep:\n  " + "\n  ".join(diff))
         return

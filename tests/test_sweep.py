@@ -169,6 +169,28 @@ def test_a_different_spec_in_the_same_directory_is_refused(reference, tmp_path):
     assert (tmp_path / "other" / "runs").exists()
 
 
+def test_a_sweep_from_before_a_new_spec_field_resumes_without_rerunning(tmp_path):
+    import json
+    import tomllib
+
+    out = tmp_path / "sweep"
+    run_sweep(_sweep(), out, workers=1)
+    # as if written before `adapt_boost` existed: no such key in sweep.toml or manifests
+    spec_file = out / "sweep.toml"
+    text = spec_file.read_text()
+    assert "adapt_boost" in tomllib.loads(text)["base"]
+    spec_file.write_text("\n".join(ln for ln in text.splitlines() if "adapt_boost" not in ln))
+    for manifest in (out / "runs").glob("*/manifest.json"):
+        m = json.loads(manifest.read_text())
+        del m["spec"]["adapt_boost"]
+        manifest.write_text(json.dumps(m))
+    result = run_sweep(_sweep(), out, workers=1)
+    assert result.done == [] and len(result.skipped) == 4
+    # a value other than the default is a difference
+    with pytest.raises(SpecError, match="base.adapt_boost"):
+        run_sweep(_sweep(base={**BASE, "adapt_boost": 0.9}), out, workers=1)
+
+
 def test_a_failing_run_is_recorded_and_the_rest_complete(tmp_path, monkeypatch):
     real = executors.simulate
 
