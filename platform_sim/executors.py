@@ -28,7 +28,8 @@ from typing import Any
 from threadpoolctl import threadpool_limits
 
 from platform_sim.config import make_spec, with_defaults
-from platform_sim.embedding import make_embedder, prepare, set_threads
+from platform_sim.embedding import make_embedder, set_threads
+from platform_sim.models import prepare
 from platform_sim.runner import simulate, write_run
 
 MANIFEST = "manifest.json"

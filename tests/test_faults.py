@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from platform_sim import embedding
+from platform_sim import embedding, models
 from platform_sim.runner import run
 from platform_sim.sweep import make_sweep, plan, run_sweep
 
@@ -94,7 +94,7 @@ def static_env(tmp_path, monkeypatch):
     from sentence_transformers.models import StaticEmbedding
     from tokenizers import Tokenizer
 
-    path = embedding._minilm_path()
+    path = models.minilm_path()
     monkeypatch.setenv("PLATFORM_SIM_CACHE", str(tmp_path / "cache"))
     calls = []
 
@@ -108,7 +108,7 @@ def static_env(tmp_path, monkeypatch):
 
     monkeypatch.setattr(StaticEmbedding, "from_distillation", fake_distillation)
     embedding.make_embedder.cache_clear()
-    final = tmp_path / "cache" / f"minilm-static-{embedding._static_key(path, st.__version__)}"
+    final = tmp_path / "cache" / f"minilm-static-{models.static_key(path, st.__version__)}"
     yield final, calls
     embedding.make_embedder.cache_clear()
 
@@ -125,8 +125,8 @@ def test_a_half_written_static_cache_is_replaced_not_loaded(static_env):
     emb = embedding.make_embedder("minilm-static")
     assert calls, "the half-written cache was trusted instead of distilled again"
     assert emb.dim == 8 and emb.describe()["cache_path"] == str(final)
-    marker = json.loads((final / embedding._MARKER).read_text())
-    assert marker["source"] == str(embedding._minilm_path())
+    marker = json.loads((final / models.MARKER).read_text())
+    assert marker["source"] == str(models.minilm_path())
     assert (final / "modules.json").read_text() != "half-written"
     assert emb.encode(["hello there"]).shape == (1, 8)
     # a second process (cache cleared) loads it without distilling
@@ -149,13 +149,13 @@ def test_a_crash_while_saving_leaves_nothing_trusted(static_env, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         embedding.make_embedder("minilm-static")
     assert len(calls) == 1
-    assert not (final / embedding._MARKER).exists()
+    assert not (final / models.MARKER).exists()
     assert not final.exists() or not any(final.iterdir())
     assert not [p for p in final.parent.iterdir() if p.name.startswith(f".{final.name}-")]
     # the next load distils again and then trusts what it wrote
     monkeypatch.setattr(SentenceTransformer, "save", real_save)
     emb = embedding.make_embedder("minilm-static")
-    assert len(calls) == 2 and (final / embedding._MARKER).is_file() and emb.dim == 8
+    assert len(calls) == 2 and (final / models.MARKER).is_file() and emb.dim == 8
 
 
 # --------------------------------------------------------------------- reproducibility
@@ -184,8 +184,8 @@ def test_a_run_is_identical_in_process_in_a_sweep_worker_and_on_dask(tmp_path):
 
 def test_prepare_distils_once_and_then_finds_the_cache(static_env):
     final, calls = static_env
-    embedding.prepare("minilm-static")
-    assert len(calls) == 1 and (final / embedding._MARKER).is_file()
-    embedding.prepare("minilm-static")
-    embedding.prepare("hashing")  # nothing to prepare
+    models.prepare("minilm-static")
+    assert len(calls) == 1 and (final / models.MARKER).is_file()
+    models.prepare("minilm-static")
+    models.prepare("hashing")  # nothing to prepare
     assert len(calls) == 1
