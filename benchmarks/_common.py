@@ -62,3 +62,18 @@ class Stopwatch:
     def __exit__(self, *exc: object) -> None:
         self.wall = time.perf_counter() - self._wall
         self.cpu = time.process_time() - self._cpu
+
+
+def make_run(n_users: int, steps: int, name: str) -> Path:
+    """A minilm-static run of that size under out_dir() (reused if already there)."""
+    from platform_sim.config import make_spec
+    from platform_sim.runner import run
+
+    out = out_dir() / name
+    if not (out / "profiles.npz").exists():
+        spec = make_spec(
+            dict(name=name, n_users=n_users, steps=steps, embedder="minilm-static", seed=0),
+            source="benchmarks/",
+        )
+        run(spec, out)
+    return out

@@ -15,20 +15,6 @@ from pathlib import Path
 import _common as C
 
 
-def _make_run(n_users: int, steps: int, name: str) -> Path:
-    from platform_sim.config import make_spec
-    from platform_sim.runner import run
-
-    out = C.out_dir() / name
-    if not (out / "profiles.npz").exists():
-        spec = make_spec(
-            dict(name=name, n_users=n_users, steps=steps, embedder="minilm-static", seed=0),
-            source="benchmarks/maps.py",
-        )
-        run(spec, out)
-    return out
-
-
 def main(quick: bool = False, run_dir: Path | None = None) -> list[dict]:
     from platform_sim.maps import MAPS_FILE, compute_maps, warm_up
 
@@ -36,7 +22,7 @@ def main(quick: bool = False, run_dir: Path | None = None) -> list[dict]:
     if run_dir is None:
         scale = C.out_dir() / ("scale-quick" if quick else "scale")
         ok = (scale / "profiles.npz").exists() and (scale / "events.parquet").exists()
-        run_dir = scale if ok else _make_run(n_users, 8, f"maps-{n_users}")
+        run_dir = scale if ok else C.make_run(n_users, 8, f"maps-{n_users}")
     with C.Stopwatch() as t_warm:
         warm_up()
     (Path(run_dir) / MAPS_FILE).unlink(missing_ok=True)

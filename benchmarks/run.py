@@ -1,7 +1,7 @@
 """Run every benchmark and print each target with its measured value and PASS/FAIL.
 
 Each script runs in its own process (peak memory is per process), in this order:
-overhead, throughput, batching, scale (long: ~15-30 min), maps (uses scale's run).
+overhead, throughput, batching, scale (long: ~15 min), recall and maps (use scale's run).
 
     python benchmarks/run.py            # full sizes
     python benchmarks/run.py --quick    # small sizes, a smoke test (~2 min)
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("overhead", "throughput", "batching", "scale", "maps")
+SCRIPTS = ("overhead", "throughput", "batching", "scale", "recall", "maps")
 
 
 def main() -> int:
