@@ -4,15 +4,11 @@ and one run reproduced in-process, on sweep worker processes and on a Dask worke
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import sigkill_sweep_after
 
 from platform_sim import embedding, models
 from platform_sim.runner import run
@@ -27,36 +23,6 @@ SPEC_TOML = (
 )
 
 
-def _complete(out: Path) -> int:
-    return len(list((out / "runs").glob("*/manifest.json")))
-
-
-def _kill_after(spec: Path, out: Path, k: int, workers: int) -> int:
-    """Start the sweep CLI, SIGKILL it once ``k`` runs are complete; returns how many were."""
-    import psutil
-
-    cmd = [sys.executable, "-m", "platform_sim.sweep", str(spec), "--workers", str(workers)]
-    proc = subprocess.Popen(
-        [*cmd, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 120
-    try:
-        while not (out / "runs").is_dir() or _complete(out) < k:
-            assert proc.poll() is None, f"sweep ended before run {k} (rc {proc.returncode})"
-            assert time.monotonic() < deadline, f"run {k} never appeared"
-            time.sleep(0.01)
-        children = psutil.Process(proc.pid).children(recursive=True)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-        _, alive = psutil.wait_procs(children, timeout=20)
-        assert not alive, "pool workers outlived the killed sweep"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return _complete(out)
-
-
 def test_three_sigkills_then_resume_match_an_uninterrupted_sweep(tmp_path):
     sweep = make_sweep(SWEEP)
     spec = tmp_path / "s.toml"
@@ -64,7 +30,7 @@ def test_three_sigkills_then_resume_match_an_uninterrupted_sweep(tmp_path):
     out = tmp_path / "killed"
     seen = []
     for k, workers in ((1, 1), (2, 2), (4, 1)):
-        got = _kill_after(spec, out, k, workers)
+        got = sigkill_sweep_after(spec, out, k, workers)
         assert got >= k and got >= (seen[-1] if seen else 0)
         seen.append(got)
     assert seen[0] < 6, f"the first kill came after the whole sweep: {seen}"

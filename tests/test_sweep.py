@@ -1,13 +1,8 @@
 """Sweeps: spec validation, paired runs, resume after damage or SIGKILL, failures, executors."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import pandas as pd
 import pytest
+from conftest import sigkill_sweep_after
 
 from platform_sim import executors
 from platform_sim.config import SpecError
@@ -235,8 +230,6 @@ def test_dask_local_cluster_gives_the_same_results(reference, tmp_path):
 
 
 def test_sigkill_mid_sweep_then_resume_matches_an_uninterrupted_sweep(tmp_path):
-    import psutil
-
     sweep = _sweep(seeds=[1, 2, 3], base={**BASE, "steps": 20})
     spec = tmp_path / "s.toml"
     spec.write_text(
@@ -244,20 +237,7 @@ def test_sigkill_mid_sweep_then_resume_matches_an_uninterrupted_sweep(tmp_path):
         '[grid]\npolicy = ["none", "neighbors"]\n'
     )
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "platform_sim.sweep", str(spec), "--workers", "2"]
-    proc = subprocess.Popen(
-        [*cmd, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 120
-    while not list((out / "runs").glob("*/manifest.json")):
-        assert proc.poll() is None and time.monotonic() < deadline, "sweep ended before a run"
-        time.sleep(0.02)
-    workers = psutil.Process(proc.pid).children(recursive=True)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    _, alive = psutil.wait_procs(workers, timeout=20)
-    assert not alive, "pool workers outlived the killed sweep"
-    complete = len(list((out / "runs").glob("*/manifest.json")))
+    complete = sigkill_sweep_after(spec, out, 1, workers=2)
     assert 1 <= complete < 6
     result = run_sweep(sweep, out, workers=1)
     assert len(result.skipped) == complete and len(result.done) == 6 - complete
