@@ -275,11 +275,16 @@ class FeatureSpace:
         order = np.argsort(slots, kind="stable")  # (query, probe) slots grouped by cell
         bounds = np.searchsorted(slots[order], np.arange(ivf.nlist + 1))
 
+        # probed, non-empty cells in decreasing work (queries x size), dealt out in turn
+        asked = np.diff(bounds)
+        todo = np.flatnonzero(asked)
+        size_of = {c: lists.list_size(c) for c in todo.tolist()}
+        work = asked[todo] * np.array([size_of[c] for c in todo.tolist()], dtype=np.int64)
+        todo = todo[work > 0][np.argsort(-work[work > 0], kind="stable")]
+
         def scan(part: np.ndarray) -> None:
             for cell in part.tolist():
-                size = lists.list_size(cell)
-                if size == 0:
-                    continue
+                size = size_of[cell]
                 mine = order[bounds[cell] : bounds[cell + 1]]
                 vectors = faiss.rev_swig_ptr(lists.get_codes(cell), size * dim * 4)
                 chat_ids = faiss.rev_swig_ptr(lists.get_ids(cell), size)
@@ -293,10 +298,6 @@ class FeatureSpace:
                 cand_d[mine, :kk] = d
                 cand_i[mine, :kk] = chat_ids[i]
 
-        # cells in decreasing work (queries x size), dealt out in turn: balanced threads
-        todo = np.flatnonzero(np.diff(bounds))
-        sizes = np.array([lists.list_size(c) for c in todo.tolist()], dtype=np.int64)
-        todo = todo[np.argsort(-np.diff(bounds)[todo] * sizes, kind="stable")]
         list(pool.map(scan, [todo[t::threads] for t in range(threads)]))
         # the k best of each query's nprobe * k candidates, best first (ties: by slot)
         cand_d = cand_d.reshape(len(q), nprobe * k)
